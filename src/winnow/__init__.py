@@ -1,0 +1,60 @@
+"""winnow: turn raw production data into trustworthy, reproducible training data.
+
+Ingest files, databases and streams with schemas and quarantine; define entity-keyed window
+features once and compute them point-in-time correctly in batch and incrementally online; sample,
+split and label soundly; and build versioned datasets whose every row traces to its sources.
+"""
+
+from winnow.errors import (
+    ColumnNotFoundError,
+    DefinitionError,
+    FormatError,
+    SchemaError,
+    SourceError,
+    StreamError,
+    UnsafeInputError,
+    WinnowError,
+)
+from winnow.features import (
+    Count,
+    CountDistinct,
+    EventSource,
+    FeatureGroup,
+    First,
+    Last,
+    LastK,
+    Max,
+    Mean,
+    Min,
+    Std,
+    Sum,
+)
+from winnow.io import read_table, write_table
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ColumnNotFoundError",
+    "Count",
+    "CountDistinct",
+    "DefinitionError",
+    "EventSource",
+    "FeatureGroup",
+    "First",
+    "FormatError",
+    "Last",
+    "LastK",
+    "Max",
+    "Mean",
+    "Min",
+    "SchemaError",
+    "SourceError",
+    "Std",
+    "StreamError",
+    "Sum",
+    "UnsafeInputError",
+    "WinnowError",
+    "__version__",
+    "read_table",
+    "write_table",
+]
