@@ -20,6 +20,7 @@ from winnow.features.aggregations import (
     Sum,
     parse_window,
 )
+from winnow.features.definitions_file import load_feature_groups
 from winnow.features.group import FeatureGroup
 from winnow.features.source import EventSource
 
@@ -38,5 +39,6 @@ __all__ = [
     "Min",
     "Std",
     "Sum",
+    "load_feature_groups",
     "parse_window",
 ]

@@ -1,0 +1,3 @@
+"""Shared test configuration. Server fixtures live in tests/fixtures/ and are registered here."""
+
+pytest_plugins: list[str] = []
