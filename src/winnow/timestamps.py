@@ -8,7 +8,7 @@ window arithmetic is exact.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 
@@ -106,7 +106,7 @@ def to_micros(value: datetime | str | int | None) -> int | None:
             raise SchemaError(f"cannot parse time {value!r}: use ISO 8601") from exc
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        delta = value - datetime(1970, 1, 1, tzinfo=UTC)
         return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     raise SchemaError(f"cannot read {value!r} ({type(value).__name__}) as a time")
