@@ -143,7 +143,7 @@ class VoteStore:
     def __post_init__(self) -> None:
         self.table = _normalise_votes(self.table)
         if self.items is None or len(self.items) == 0:
-            self.items = pc.unique(self.table.column("item_id")).combine_chunks() if (
+            self.items = pc.unique(self.table.column("item_id")) if (
                 self.table.num_rows
             ) else pa.array([], self.table.schema.field("item_id").type)
         elif not isinstance(self.items, pa.Array):
@@ -285,7 +285,7 @@ class VoteStore:
                 else pa.nulls(table.num_rows, TIMESTAMP),
             }
         )
-        items = pc.unique(out.column("item_id")).combine_chunks()
+        items = pc.unique(out.column("item_id"))
         sources = [str(s) for s in pc.unique(out.column("source")).to_pylist()]
         out = out.filter(pc.not_equal(out.column("label"), ABSTAIN))
         return cls(out, items=items, sources=sources)
