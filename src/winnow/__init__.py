@@ -30,6 +30,7 @@ from winnow.features import (
     Sum,
 )
 from winnow.io import read_table, write_table
+from winnow.io.postgres import read_postgres
 
 __version__ = "0.1.0"
 
@@ -55,6 +56,7 @@ __all__ = [
     "UnsafeInputError",
     "WinnowError",
     "__version__",
+    "read_postgres",
     "read_table",
     "write_table",
 ]
