@@ -32,7 +32,7 @@ import pyarrow.csv as pacsv
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from winnow.io.postgres import read_postgres  # noqa: E402
+from winnow.io.postgres import read_postgres
 
 SCHEMA = pa.schema(
     [
@@ -114,10 +114,13 @@ def _psycopg_csv_copy(dsn: str) -> pa.Table:
     import psycopg
 
     buffer = io.BytesIO()
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        with cur.copy("COPY bench_events TO STDOUT (FORMAT csv)") as copy:
-            for block in copy:
-                buffer.write(block)
+    with (
+        psycopg.connect(dsn) as conn,
+        conn.cursor() as cur,
+        cur.copy("COPY bench_events TO STDOUT (FORMAT csv)") as copy,
+    ):
+        for block in copy:
+            buffer.write(block)
     buffer.seek(0)
     return pacsv.read_csv(
         buffer,
