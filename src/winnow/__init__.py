@@ -5,6 +5,7 @@ features once and compute them point-in-time correctly in batch and incrementall
 split and label soundly; and build versioned datasets whose every row traces to its sources.
 """
 
+from winnow.backfill import backfill, explain
 from winnow.errors import (
     ColumnNotFoundError,
     DefinitionError,
@@ -56,6 +57,8 @@ __all__ = [
     "UnsafeInputError",
     "WinnowError",
     "__version__",
+    "backfill",
+    "explain",
     "read_postgres",
     "read_table",
     "write_table",
