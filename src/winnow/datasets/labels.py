@@ -1,0 +1,162 @@
+"""Attach labels to a dataset's spine: from a column, natural outcomes, or labeling functions.
+
+Every labelled row ends with an integer ``label`` column (classes ``0..k-1``) and, where the
+source says when the label became known, a ``label_time``. Rows left without a label (an outcome
+window still open, no labeling function voted, a null label column) are excluded and counted.
+The votes behind each label are kept in the vote-store layout (``item_id`` = ``row_id``,
+``source``, ``label``, ``confidence``, ``time``) for lineage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from winnow.errors import ColumnNotFoundError, DefinitionError, SchemaError
+from winnow.timestamps import TIMESTAMP, to_utc
+
+if TYPE_CHECKING:
+    from winnow.datasets.definition import Dataset
+
+__all__ = ["LabelOutcome", "make_labels"]
+
+_LABEL = "label"
+_LABEL_TIME = "label_time"
+_ROW_ID = "row_id"
+
+
+@dataclass
+class LabelOutcome:
+    """The labelled spine, what was excluded, the manifest record, votes and report extras."""
+
+    table: pa.Table
+    excluded: dict[str, int]
+    record: dict[str, Any]
+    votes: pa.Table | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _drop_unlabelled(table: pa.Table, reason: str) -> tuple[pa.Table, dict[str, int]]:
+    missing = table[_LABEL].null_count
+    if not missing:
+        return table, {}
+    return table.filter(pc.is_valid(table[_LABEL])), {reason: missing}
+
+
+def _votes_table(
+    item: pa.Array, source: str, label: pa.Array, time: pa.Array | None
+) -> pa.Table:
+    n = len(item)
+    return pa.table(
+        {
+            "item_id": item,
+            "source": pa.array([source] * n, pa.string()),
+            "label": pc.cast(label, pa.int64()),
+            "confidence": pa.array(np.ones(n), pa.float64()),
+            "time": time if time is not None else pa.nulls(n, TIMESTAMP),
+        }
+    )
+
+
+def _column(ds: Dataset, spine: pa.Table) -> LabelOutcome:
+    name = ds.labels.params["name"]
+    when = ds.labels.params["time"]
+    for col in [name] + ([when] if when else []):
+        if col not in spine.column_names:
+            raise ColumnNotFoundError(col, spine.column_names, where=f"spine table of {ds.name!r}")
+    values = spine[name]
+    if not (pa.types.is_integer(values.type) or pa.types.is_boolean(values.type)):
+        raise SchemaError(
+            f"label column {name!r} has type {values.type}; labels are integer classes 0..k-1 "
+            f"(map them in prepare(), e.g. CASE WHEN ... THEN 1 ELSE 0 END)"
+        )
+    table = spine.append_column(_LABEL, pc.cast(values, pa.int64()))
+    if when:
+        table = table.append_column(_LABEL_TIME, to_utc(spine[when], name=when))
+    table, excluded = _drop_unlabelled(table, f"null label in {name!r}")
+    votes = _votes_table(
+        table[_ROW_ID].combine_chunks(),
+        f"column:{name}",
+        table[_LABEL].combine_chunks(),
+        table[_LABEL_TIME].combine_chunks() if when else None,
+    )
+    record = {"kind": "column", "column": name, "time": when}
+    return LabelOutcome(table, excluded, record, votes)
+
+
+def _natural(ds: Dataset, spine: pa.Table, tables: Mapping[str, pa.Table]) -> LabelOutcome:
+    from winnow.labeling import natural_labels
+
+    p = ds.labels.params
+    if p["outcomes"] not in tables:
+        raise DefinitionError(
+            f"natural labels of {ds.name!r} read outcomes from table {p['outcomes']!r}, which "
+            f"is neither an input nor returned by prepare(); tables: {sorted(tables)}"
+        )
+    outcomes = tables[p["outcomes"]]
+    for col in [*p["key"], p["time"]]:
+        if col not in outcomes.column_names:
+            raise ColumnNotFoundError(
+                col, outcomes.column_names, where=f"outcomes table {p['outcomes']!r}"
+            )
+    if p["where"]:
+        con = duckdb.connect()
+        try:
+            con.register("o", outcomes)
+            try:
+                mask: pa.Table = con.execute(
+                    f"SELECT coalesce(({p['where']}), false) AS m FROM o"
+                ).to_arrow_table()
+            except duckdb.Error as exc:
+                raise DefinitionError(
+                    f"natural labels: where={p['where']!r} failed on {p['outcomes']!r}: {exc}"
+                ) from exc
+        finally:
+            con.close()
+        outcomes = outcomes.filter(mask["m"])
+    selected = outcomes.select([*p["key"], p["time"]])
+    labelled = natural_labels(
+        spine,
+        selected,
+        key=p["key"],
+        within=p["within"],
+        label_if_found=p["label_if_found"],
+        label_if_missing=p["label_if_missing"],
+        time=ds.spine.time,
+        outcome_time=p["time"],
+        label=_LABEL,
+        label_time=_LABEL_TIME,
+    )
+    table, excluded = _drop_unlabelled(labelled, "label not known yet (outcome window open)")
+    votes = _votes_table(
+        table[_ROW_ID].combine_chunks(),
+        f"natural:{p['outcomes']}",
+        table[_LABEL].combine_chunks(),
+        table[_LABEL_TIME].combine_chunks(),
+    )
+    record = {"kind": "natural", **{k: v for k, v in p.items()}, "outcome_rows": outcomes.num_rows}
+    return LabelOutcome(table, excluded, record, votes)
+
+
+def _lfs(ds: Dataset, spine: pa.Table, seed: int) -> LabelOutcome:
+    from winnow.datasets.weak import label_with_lfs
+
+    return label_with_lfs(ds, spine, seed=seed)
+
+
+def make_labels(
+    ds: Dataset, spine: pa.Table, tables: Mapping[str, pa.Table], *, seed: int
+) -> LabelOutcome:
+    """Label the spine as the dataset's :class:`~winnow.datasets.definition.Labels` says."""
+    kind = ds.labels.kind
+    if kind == "column":
+        return _column(ds, spine)
+    if kind == "natural":
+        return _natural(ds, spine, tables)
+    return _lfs(ds, spine, seed)
