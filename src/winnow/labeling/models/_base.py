@@ -1,0 +1,213 @@
+"""What every label model shares: the estimator contract, tie-breaking, and diagnostics."""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABC, abstractmethod
+from typing import Any, Literal, Self
+
+import numpy as np
+import numpy.typing as npt
+
+from winnow.errors import SchemaError
+from winnow.labeling.votes import ABSTAIN, check_label_matrix
+
+__all__ = ["BaseLabelModel", "LabelModelWarning", "TieBreak", "compress_rows"]
+
+TieBreak = Literal["random", "abstain", "lowest"]
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+class LabelModelWarning(UserWarning):
+    """A label model looks wrong: an inverted source, one predicted class, or worse than voting."""
+
+
+def compress_rows(L: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
+    """Return the distinct rows of ``L``, the row -> distinct index map, and each row's count.
+
+    Label models only depend on a row's vote pattern, so fitting and predicting on the distinct
+    patterns (weighted by their counts) gives the same result for far less work when patterns
+    repeat. Rows are packed into one int64 code (base ``k + 1``) when that fits.
+    """
+    n, m = L.shape
+    if n == 0:
+        return L, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    base = int(L.max(initial=0)) + 2
+    if m * np.log2(base) < 62:
+        code = np.zeros(n, dtype=np.int64)
+        for j in range(m):  # sources, not rows
+            code = code * base + (L[:, j] + 1)
+        _, first, inverse, counts = np.unique(
+            code, return_index=True, return_inverse=True, return_counts=True
+        )
+        return L[first], inverse.astype(np.int64), counts.astype(np.float64)
+    uniq, inverse, counts = np.unique(L, axis=0, return_inverse=True, return_counts=True)
+    return uniq.astype(np.int64), inverse.reshape(-1).astype(np.int64), counts.astype(np.float64)
+
+
+class BaseLabelModel(ABC):
+    """Estimator contract of label models: ``fit`` returns ``self``, learned state ends in ``_``.
+
+    Subclasses implement :meth:`_fit` and :meth:`_predict_proba`. After ``fit``:
+
+    - ``cardinality_``: number of classes ``k``;
+    - ``class_balance_``: ``(k,)`` class prior used for prediction;
+    - ``confusions_``: ``(m, k, k)`` with ``confusions_[j, c, l] = P(source j votes l | Y = c,
+      source j votes)``;
+    - ``accuracies_``: ``(m,)`` ``P(source j is right | source j votes)`` under the class prior.
+    """
+
+    cardinality_: int
+    class_balance_: FloatArray
+    confusions_: FloatArray
+    accuracies_: FloatArray
+
+    def __init__(self, *, cardinality: int | None = None) -> None:
+        self.cardinality = cardinality
+
+    # ------------------------------------------------------------------ public API
+    def fit(
+        self,
+        L: Any,
+        *,
+        L_dev: Any = None,
+        Y_dev: Any = None,
+        source_names: list[str] | None = None,
+    ) -> Self:
+        """Learn from the label matrix ``L`` (items x sources, ``-1`` abstain).
+
+        Parameters
+        ----------
+        L
+            Training votes.
+        L_dev, Y_dev
+            Optional dev votes and gold labels: used for the class balance where the model
+            estimates it from a dev set, and to warn when majority vote beats the model.
+        source_names
+            Names used in warnings; default ``source_0``, ...
+        """
+        mat = check_label_matrix(L, cardinality=self.cardinality)
+        k = self.cardinality or max(
+            int(mat.max(initial=-1)) + 1,
+            int(np.max(Y_dev, initial=-1)) + 1 if Y_dev is not None else 0,
+            2,
+        )
+        self.cardinality_ = k
+        y_dev = None
+        if Y_dev is not None:
+            y_dev = np.asarray(Y_dev).astype(np.int64).reshape(-1)
+        self._fit(mat, y_dev=y_dev, L_dev=L_dev)
+        self._diagnose(mat, L_dev=L_dev, Y_dev=y_dev, names=source_names)
+        return self
+
+    def predict_proba(self, L: Any) -> FloatArray:
+        """Return ``(n_items, k)`` class probabilities for each item of ``L``."""
+        self._check_fitted()
+        mat = check_label_matrix(L, cardinality=self.cardinality_)
+        if mat.shape[1] != self.confusions_.shape[0]:
+            raise SchemaError(
+                f"L has {mat.shape[1]} sources but the model was fit on "
+                f"{self.confusions_.shape[0]}; apply the same labeling functions in the same order"
+            )
+        uniq, inverse, _ = compress_rows(mat)
+        return self._predict_proba(uniq)[inverse]
+
+    def predict(
+        self, L: Any, *, tie_break: TieBreak = "random", seed: int = 0
+    ) -> IntArray:
+        """Return the most probable class of each item.
+
+        Parameters
+        ----------
+        L
+            Votes to predict.
+        tie_break
+            How to resolve items whose top probabilities tie: ``"random"`` (seeded),
+            ``"abstain"`` (predict ``-1``) or ``"lowest"`` (smallest class id).
+        seed
+            Seed of the random tie-break.
+        """
+        return _argmax(self.predict_proba(L), tie_break=tie_break, seed=seed)
+
+    def score(self, L: Any, Y: Any, *, tie_break: TieBreak = "random", seed: int = 0) -> float:
+        """Accuracy of :meth:`predict` against gold labels ``Y`` (items with ``Y = -1`` skipped)."""
+        y = np.asarray(Y).astype(np.int64).reshape(-1)
+        pred = self.predict(L, tie_break=tie_break, seed=seed)
+        known = y != ABSTAIN
+        return float(np.mean(pred[known] == y[known])) if known.any() else float("nan")
+
+    # ------------------------------------------------------------------ subclass hooks
+    @abstractmethod
+    def _fit(self, L: IntArray, *, y_dev: IntArray | None, L_dev: Any) -> None: ...
+
+    @abstractmethod
+    def _predict_proba(self, L: IntArray) -> FloatArray: ...
+
+    # ------------------------------------------------------------------ shared helpers
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "confusions_"):
+            raise SchemaError(f"{type(self).__name__} is not fitted yet; call fit(L) first")
+
+    def _set_accuracies(self) -> None:
+        diag = np.diagonal(self.confusions_, axis1=1, axis2=2)  # (m, k)
+        self.accuracies_ = diag @ self.class_balance_
+
+    def _diagnose(
+        self, L: IntArray, *, L_dev: Any, Y_dev: IntArray | None, names: list[str] | None
+    ) -> None:
+        k = self.cardinality_
+        label = names or [f"source_{j}" for j in range(L.shape[1])]
+        voting = (L != ABSTAIN).any(axis=0)
+        for j in np.flatnonzero(voting & (self.accuracies_ < 1.0 / k)):
+            warnings.warn(
+                f"{type(self).__name__}: source {label[j]!r} looks worse than random "
+                f"(learned accuracy {self.accuracies_[j]:.3f} < 1/{k}); it may be inverted: "
+                f"check its labels or drop it",
+                LabelModelWarning,
+                stacklevel=3,
+            )
+        covered = (L != ABSTAIN).any(axis=1)
+        if covered.sum() > 1:
+            pred = self.predict(L[covered], tie_break="lowest")
+            if np.unique(pred).size == 1:
+                warnings.warn(
+                    f"{type(self).__name__} predicts the single class {int(pred[0])} for every "
+                    f"covered item; check the class balance and the sources' polarities",
+                    LabelModelWarning,
+                    stacklevel=3,
+                )
+        if L_dev is not None and Y_dev is not None and type(self).__name__ != "MajorityVote":
+            from winnow.labeling.models.majority import MajorityVote
+
+            mv = MajorityVote(cardinality=k).fit(L)
+            mv_acc = mv.score(L_dev, Y_dev, tie_break="random")
+            own = self.score(L_dev, Y_dev, tie_break="random")
+            if mv_acc > own:
+                warnings.warn(
+                    f"majority vote beats {type(self).__name__} on the dev set "
+                    f"(accuracy {mv_acc:.4f} vs {own:.4f}); prefer MajorityVote or check "
+                    f"the sources for dependencies",
+                    LabelModelWarning,
+                    stacklevel=3,
+                )
+
+
+def _argmax(proba: FloatArray, *, tie_break: TieBreak, seed: int) -> IntArray:
+    if tie_break not in ("random", "abstain", "lowest"):
+        raise SchemaError(f"tie_break must be 'random', 'abstain' or 'lowest', got {tie_break!r}")
+    top = proba.max(axis=1, keepdims=True)
+    tied = np.isclose(proba, top, rtol=0.0, atol=1e-9)
+    n_tied = tied.sum(axis=1)
+    pred: IntArray = np.argmax(tied, axis=1).astype(np.int64)
+    multi = n_tied > 1
+    if not multi.any() or tie_break == "lowest":
+        return pred
+    if tie_break == "abstain":
+        pred[multi] = ABSTAIN
+        return pred
+    rng = np.random.default_rng(seed)
+    # Pick uniformly among tied classes: random keys, highest key among the tied wins.
+    keys = np.where(tied[multi], rng.random((int(multi.sum()), proba.shape[1])), -1.0)
+    pred[multi] = np.argmax(keys, axis=1)
+    return pred
