@@ -73,7 +73,7 @@ def reference_backfill(
     time: str,
     keys: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, list[Any]]:
-    """The feature columns of ``backfill(spine, groups, time=time, keys=keys)``, computed naively."""
+    """The feature columns ``backfill(spine, groups, time=time, keys=keys)`` should give."""
     out: dict[str, list[Any]] = {}
     spine_rows = spine.to_pylist()
     spine_times = _micros(spine[time], time)
