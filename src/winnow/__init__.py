@@ -30,7 +30,16 @@ from winnow.features import (
     Std,
     Sum,
 )
-from winnow.io import read_table, write_table
+from winnow.io import (
+    Field,
+    InferredSchema,
+    IngestResult,
+    Schema,
+    infer_schema,
+    read,
+    read_table,
+    write_table,
+)
 from winnow.io.postgres import read_postgres
 
 __version__ = "0.1.0"
@@ -42,13 +51,17 @@ __all__ = [
     "DefinitionError",
     "EventSource",
     "FeatureGroup",
+    "Field",
     "First",
     "FormatError",
+    "InferredSchema",
+    "IngestResult",
     "Last",
     "LastK",
     "Max",
     "Mean",
     "Min",
+    "Schema",
     "SchemaError",
     "SourceError",
     "Std",
@@ -57,6 +70,8 @@ __all__ = [
     "UnsafeInputError",
     "WinnowError",
     "__version__",
+    "infer_schema",
+    "read",
     "backfill",
     "explain",
     "read_postgres",
