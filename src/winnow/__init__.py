@@ -41,6 +41,14 @@ from winnow.io import (
     write_table,
 )
 from winnow.io.postgres import read_postgres
+from winnow.labeling import (
+    DawidSkene,
+    LabelModel,
+    MajorityVote,
+    VoteStore,
+    labeling_function,
+    natural_labels,
+)
 
 __version__ = "0.1.0"
 
@@ -77,4 +85,10 @@ __all__ = [
     "read_postgres",
     "read_table",
     "write_table",
+    "DawidSkene",
+    "LabelModel",
+    "MajorityVote",
+    "VoteStore",
+    "labeling_function",
+    "natural_labels",
 ]

@@ -8,13 +8,79 @@ source is; :func:`natural_labels` labels events from later outcomes; :func:`find
 :func:`uncertainty_sample` and :func:`self_training` clean, extend and spend labels well.
 """
 
+from winnow.labeling.active import (
+    ActiveLearningResult,
+    ActiveRound,
+    active_learning_loop,
+    uncertainty_sample,
+    uncertainty_scores,
+)
+from winnow.labeling.agreement import (
+    agreement_matrix,
+    cohen_kappa,
+    fleiss_kappa,
+    krippendorff_alpha,
+)
+from winnow.labeling.analysis import class_counts, lf_summary
+from winnow.labeling.lf import (
+    LabelingFunction,
+    apply,
+    column_lf,
+    labeling_function,
+    lookup_lf,
+    regex_lf,
+    source_version,
+)
+from winnow.labeling.models import (
+    BaseLabelModel,
+    DawidSkene,
+    LabelModel,
+    LabelModelWarning,
+    MajorityVote,
+    ModelSelection,
+    default_candidates,
+    select_label_model,
+)
 from winnow.labeling.natural import natural_labels
+from winnow.labeling.noise import confident_joint, find_label_issues, label_quality_scores
+from winnow.labeling.self_training import SelfTrainingResult, self_training
 from winnow.labeling.votes import ABSTAIN, LFFailure, VoteStore, check_label_matrix
 
 __all__ = [
     "ABSTAIN",
+    "ActiveLearningResult",
+    "ActiveRound",
+    "BaseLabelModel",
+    "DawidSkene",
     "LFFailure",
+    "LabelModel",
+    "LabelModelWarning",
+    "LabelingFunction",
+    "MajorityVote",
+    "ModelSelection",
+    "SelfTrainingResult",
     "VoteStore",
+    "active_learning_loop",
+    "agreement_matrix",
+    "apply",
     "check_label_matrix",
+    "class_counts",
+    "cohen_kappa",
+    "column_lf",
+    "confident_joint",
+    "default_candidates",
+    "find_label_issues",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "label_quality_scores",
+    "labeling_function",
+    "lf_summary",
+    "lookup_lf",
     "natural_labels",
+    "regex_lf",
+    "select_label_model",
+    "self_training",
+    "source_version",
+    "uncertainty_sample",
+    "uncertainty_scores",
 ]
