@@ -25,6 +25,7 @@ app = typer.Typer(
 
 # One module per command family; each defines register(app: typer.Typer) -> None.
 COMMAND_MODULES: tuple[str, ...] = (
+    "winnow.cli.files",
     "winnow.cli.datasets",
 )
 
