@@ -27,6 +27,7 @@ app = typer.Typer(
 COMMAND_MODULES: tuple[str, ...] = (
     "winnow.cli.files",
     "winnow.cli.datasets",
+    "winnow.cli.features",
 )
 
 for _module in COMMAND_MODULES:
