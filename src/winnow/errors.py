@@ -12,6 +12,7 @@ __all__ = [
     "DefinitionError",
     "FormatError",
     "SchemaError",
+    "SinkError",
     "SourceError",
     "StreamError",
     "UnsafeInputError",
@@ -62,3 +63,7 @@ class DefinitionError(WinnowError, ValueError):
 
 class StreamError(WinnowError, RuntimeError):
     """A stream or online-engine operation is invalid in the current state."""
+
+
+class SinkError(WinnowError, OSError):
+    """A destination (file, dataset directory, database) could not be written as asked."""
