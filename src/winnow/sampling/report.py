@@ -93,3 +93,7 @@ class Sample(NamedTuple):
 
     table: pa.Table
     report: SamplingReport
+
+    def describe(self) -> dict[str, Any]:
+        """Return ``report.to_dict()``: what the dataset manifest records for this sample."""
+        return self.report.to_dict()

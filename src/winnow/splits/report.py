@@ -145,6 +145,10 @@ class SplitResult(NamedTuple):
     tables: dict[str, pa.Table]
     report: SplitReport
 
+    def describe(self) -> dict[str, Any]:
+        """Return ``report.to_dict()``: what the dataset manifest records for this split."""
+        return self.report.to_dict()
+
 
 def time_values(table: pa.Table, column: str, *, where: str) -> tuple[np.ndarray, str]:
     """Return a time column as ``int64`` UTC microseconds (``"timestamp"``) or as numbers.
