@@ -291,15 +291,15 @@ def apply(
         ``store.versions`` maps it to its version.
     """
     table = data if isinstance(data, pa.Table) else pa.table(data)
-    names = [lf.name for lf in lfs]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise DefinitionError(f"labeling function names must be unique; repeated: {dupes}")
     for lf in lfs:
         if not isinstance(lf, LabelingFunction):
             raise DefinitionError(
                 f"{lf!r} is not a LabelingFunction; decorate it with @labeling_function()"
             )
+    names = [lf.name for lf in lfs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise DefinitionError(f"labeling function names must be unique; repeated: {dupes}")
     if item_id is not None and item_id not in table.column_names:
         raise ColumnNotFoundError(item_id, table.column_names, where="the table to label")
     n = table.num_rows
