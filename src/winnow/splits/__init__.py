@@ -10,13 +10,17 @@ range, ready for the dataset manifest. :class:`TimeSplit`, :class:`GroupSplit` a
 from winnow.splits.by_group import group_split
 from winnow.splits.by_random import random_split
 from winnow.splits.by_time import time_split
+from winnow.splits.cross_validation import GroupSplit, StratifiedSplit, TimeSplit
 from winnow.splits.report import SplitReport, SplitResult, SplitStats
 from winnow.splits.slicing import slices
 
 __all__ = [
+    "GroupSplit",
     "SplitReport",
     "SplitResult",
     "SplitStats",
+    "StratifiedSplit",
+    "TimeSplit",
     "group_split",
     "random_split",
     "slices",
