@@ -88,7 +88,7 @@ class ParquetSink:
                 table,
                 tmp,
                 format="parquet",
-                basename_template="part-{i:05d}.parquet",
+                basename_template="part-{i}.parquet",
                 partitioning=list(self.partition_by) or None,
                 partitioning_flavor="hive" if self.partition_by else None,
                 file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"),
