@@ -146,7 +146,7 @@ def _predicate_mask(table: pa.Table, predicate: str, *, what: str) -> np.ndarray
         con.execute("SET preserve_insertion_order = true")
         con.register("t", table)
         try:
-            mask: pa.Table = con.execute(
+            mask: pa.Table = con.sql(
                 f"SELECT coalesce(({predicate}), false) AS m FROM t"
             ).to_arrow_table()
         except duckdb.Error as exc:
@@ -165,9 +165,9 @@ def _row_ids(input_sha: str, positions: pa.ChunkedArray | pa.Array) -> pa.Array:
     try:
         con.execute("SET preserve_insertion_order = true")
         con.register("p", pa.table({"pos": positions}))
-        out: pa.Table = con.execute(
+        out: pa.Table = con.sql(
             "SELECT substr(sha256($sha || ':' || CAST(pos AS VARCHAR)), 1, 16) AS rid FROM p",
-            {"sha": input_sha},
+            params={"sha": input_sha},
         ).to_arrow_table()
     finally:
         con.close()
@@ -288,32 +288,43 @@ def _sample(ds: Dataset, table: pa.Table, seed: int) -> tuple[pa.Table, dict[str
     return sampled, record
 
 
-def _split(ds: Dataset, table: pa.Table, seed: int) -> dict[str, pa.Table]:
-    import winnow.splits as splits
+def _split(ds: Dataset, table: pa.Table, seed: int) -> tuple[dict[str, pa.Table], dict[str, Any]]:
+    """Split with :mod:`winnow.splits`; return the tables (in split order) and its report."""
+    from winnow.splits import group_split, random_split, time_split
 
     spec = ds.split
     p = spec.params
     if spec.kind == "time":
-        boundaries = dict(p["boundaries"])
-        parts = splits.time_split(
-            table, time=ds.spine.time, boundaries=boundaries, gap=p.get("gap")
+        bounds = dict(p["boundaries"])
+        names = list(bounds)
+        result = time_split(
+            table,
+            time=ds.spine.time,
+            boundaries=[bounds[n] for n in names[1:]],
+            gap=p.get("gap"),
+            names=names,
+            label=LABEL,
         )
     elif spec.kind == "random":
-        parts = splits.random_split(
+        result = random_split(
             table,
             fractions=dict(p["fractions"]),
             stratify_by=LABEL if p.get("stratify") else None,
+            label=LABEL,
+            time=ds.spine.time,
             seed=seed,
         )
     else:
-        parts = splits.group_split(
-            table, by=list(p["by"]), fractions=dict(p["fractions"]), seed=seed
+        result = group_split(
+            table, by=list(p["by"]), fractions=dict(p["fractions"]), seed=seed, label=LABEL,
+            time=ds.spine.time,
         )
-    result = parts if isinstance(parts, Mapping) else getattr(parts, "splits", parts)
-    out = {name: result[name] for name in spec.names if name in result}
-    for name in spec.names:
-        out.setdefault(name, table.slice(0, 0))
-    return out
+    tables, report = result
+    out = {name: tables[name] for name in spec.names}
+    record = {"method": report.method, "excluded_rows": report.excluded_rows}
+    if report.notes:
+        record["notes"] = list(report.notes)
+    return out, record
 
 
 def _order(table: pa.Table, time: str) -> pa.Table:
@@ -432,7 +443,9 @@ def build(
     ordered = list(dict.fromkeys(ordered))
 
     say("splitting")
-    parts = _split(ds, featured, seed)
+    parts, split_record = _split(ds, featured, seed)
+    if split_record["excluded_rows"]:
+        excluded["in a time-split gap"] = int(split_record["excluded_rows"])
     parts = {name: _order(t, ds.spine.time) for name, t in parts.items()}
 
     say("checking for leakage")
@@ -508,7 +521,7 @@ def build(
         },
         "labels": labelled.record,
         "sampling": sample_record,
-        "split": {"kind": ds.split.kind, "params": dict(ds.split.params)},
+        "split": {"kind": ds.split.kind, "params": dict(ds.split.params), **split_record},
         "splits": {
             name: {
                 "rows": t.num_rows,

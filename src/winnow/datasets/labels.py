@@ -110,7 +110,7 @@ def _natural(ds: Dataset, spine: pa.Table, tables: Mapping[str, pa.Table]) -> La
         try:
             con.register("o", outcomes)
             try:
-                mask: pa.Table = con.execute(
+                mask: pa.Table = con.sql(
                     f"SELECT coalesce(({p['where']}), false) AS m FROM o"
                 ).to_arrow_table()
             except duckdb.Error as exc:
