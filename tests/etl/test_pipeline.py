@@ -115,7 +115,11 @@ def test_select_with_rename_mapping_and_order() -> None:
 def test_dedupe_null_time_is_oldest_and_no_order_keeps_last() -> None:
     at = [dt.datetime(2024, 1, 1, tzinfo=UTC), None, None, dt.datetime(2023, 1, 1, tzinfo=UTC)]
     table = pa.table(
-        {"k": ["a", "a", "b", "b"], "v": [1, 2, 3, 4], "at": pa.array(at, pa.timestamp("us", "UTC"))}
+        {
+            "k": ["a", "a", "b", "b"],
+            "v": [1, 2, 3, 4],
+            "at": pa.array(at, pa.timestamp("us", "UTC")),
+        }
     )
     by_time = Pipeline(extract=table, steps=[Dedupe("k", latest_by="at")]).run().table
     assert by_time.column("v").to_pylist() == [1, 4]

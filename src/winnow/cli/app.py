@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "winnow.cli.files",
     "winnow.cli.datasets",
     "winnow.cli.features",
+    "winnow.cli.etl",
 )
 
 for _module in COMMAND_MODULES:

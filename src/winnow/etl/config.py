@@ -145,6 +145,9 @@ def _dedupe(value: Any, base_dir: Path, where: str) -> Step:
 
 def _join(value: Any, base_dir: Path, where: str) -> Step:
     spec = _mapping(value, where=where, example="{source: {file: x.csv}, on: [id], how: left}")
+    if True in spec:
+        # YAML 1.1 (PyYAML) reads a bare `on:` key as the boolean true
+        spec = {("on" if k is True else k): v for k, v in spec.items()}
     _keys(spec, ["source", "on", "how", "suffix"], where=where)
     for required in ("source", "on"):
         if required not in spec:
