@@ -41,6 +41,13 @@ from winnow.io import (
     write_table,
 )
 from winnow.io.postgres import read_postgres
+from winnow.online import (
+    DeadLetter,
+    DeadLetterSink,
+    JsonLinesDeadLetterSink,
+    ListDeadLetterSink,
+    OnlineEngine,
+)
 from winnow.labeling import (
     DawidSkene,
     LabelModel,
@@ -91,4 +98,9 @@ __all__ = [
     "VoteStore",
     "labeling_function",
     "natural_labels",
+    "DeadLetter",
+    "DeadLetterSink",
+    "JsonLinesDeadLetterSink",
+    "ListDeadLetterSink",
+    "OnlineEngine",
 ]
