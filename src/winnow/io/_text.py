@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from winnow.errors import ColumnNotFoundError, FormatError, SchemaError
+from winnow.errors import FormatError, SchemaError
 from winnow.io._conform import connect, quote_ident, quote_literal
 from winnow.io._lines import LineIndex
 from winnow.io.formats import csv_delimiter, csv_header
@@ -88,8 +88,6 @@ def read_csv_text(
     include = columns if columns is not None else header
     missing = [c for c in include if c not in header]
     if missing:
-        if columns is not None and len(missing) == 1:
-            raise ColumnNotFoundError(missing[0], header, where=f"the header of {path}")
         raise SchemaError(
             f"{os.fspath(path)!r} has no column(s) {missing}; its header has {header}. "
             f"Fix the schema or the file's header."

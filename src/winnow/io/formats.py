@@ -254,6 +254,17 @@ def read_table(
     trusted
         Required to read Pickle: unpickling runs whatever code the file contains.
     """
+    return normalise_times(read_raw(path, columns=columns, format=format, trusted=trusted))
+
+
+def read_raw(
+    path: str | os.PathLike[str],
+    *,
+    columns: Sequence[str] | None = None,
+    format: str | None = None,
+    trusted: bool = False,
+) -> pa.Table:
+    """:func:`read_table` without normalising times (naive timestamps stay naive)."""
     fmt = detect_format(path, format)
     file = Path(path)
     if fmt == "pickle" and not trusted:
@@ -294,7 +305,7 @@ def read_table(
             f"cannot read {os.fspath(path)!r} as {fmt}: {exc}. If the file holds some bad "
             f"records, read it with winnow.read (CLI: winnow convert) to quarantine them."
         ) from exc
-    return normalise_times(table)
+    return table
 
 
 def _read_csv(file: Path, cols: list[str] | None) -> pa.Table:
@@ -391,13 +402,18 @@ def _sniff_times(table: pa.Table) -> pa.Table:
 
 
 def _read_ipc(file: Path, cols: list[str] | None) -> pa.Table:
-    try:
-        table = feather.read_table(file, columns=cols, memory_map=True)
-    except pa.ArrowInvalid:
-        with pa.OSFile(os.fspath(file), "rb") as source:
-            table = pa.ipc.open_stream(source).read_all()
-        table = _select(table, cols, file)
-    return table
+    """Arrow IPC file format (memory-mapped, only the asked columns), else the stream format."""
+    with pa.memory_map(os.fspath(file), "r") as source:
+        try:
+            reader = pa.ipc.open_file(source)
+        except pa.ArrowInvalid:
+            source.seek(0)
+            return _select(pa.ipc.open_stream(source).read_all(), cols, file)
+        names = reader.schema.names
+        for name in cols or []:
+            if name not in names:
+                raise ColumnNotFoundError(name, names, where=os.fspath(file))
+    return _select(feather.read_table(file, columns=cols, memory_map=True), cols, file)
 
 
 def _to_arrow(obj: object, path: str | os.PathLike[str]) -> pa.Table:

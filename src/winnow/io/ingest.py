@@ -28,6 +28,7 @@ from winnow.io.formats import (
     detect_format,
     normalise_times,
     read_jsonl_fast,
+    read_raw,
     read_table,
 )
 from winnow.io.inference import infer_text_schema
@@ -157,10 +158,11 @@ def read(
         if declared is None:
             return _read_text_inferred(file, fmt, columns)
         return _read_text(file, fmt, declared)
-    table = read_table(file, columns=columns if declared is None else declared.names,
-                       format=fmt, trusted=trusted)
     if declared is None:
+        table = read_table(file, columns=columns, format=fmt, trusted=trusted)
         return IngestResult(table, empty_quarantine(), _schema_of(table), os.fspath(path), fmt)
+    # naive times stay naive here so that the schema's time zone applies to them
+    table = read_raw(file, columns=declared.names, format=fmt, trusted=trusted)
     done = conform(table, declared)
     raw = _rows_as_json(table, done.bad_rows)
     quarantine = make_quarantine(os.fspath(path), done.bad_rows, done.bad_columns,
