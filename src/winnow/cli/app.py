@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "winnow.cli.datasets",
     "winnow.cli.features",
     "winnow.cli.etl",
+    "winnow.cli.sampling",
 )
 
 for _module in COMMAND_MODULES:
