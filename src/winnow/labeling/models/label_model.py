@@ -122,7 +122,7 @@ class LabelModel(BaseLabelModel):
             return loss, np.concatenate([g_theta.ravel(), g_beta])
 
         result = minimize(objective, x0, jac=True, method="L-BFGS-B",
-                          options={"maxiter": self.max_iter, "gtol": 1e-12, "ftol": 1e-15})
+                          options={"maxiter": self.max_iter, "gtol": 1e-8, "ftol": 1e-10})
         x = result.x
         self.fit_loss_ = float(result.fun)
         self.n_iter_ = int(result.nit)
