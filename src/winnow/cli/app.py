@@ -30,6 +30,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "winnow.cli.features",
     "winnow.cli.etl",
     "winnow.cli.sampling",
+    "winnow.cli.stream",
+    "winnow.cli.serve",
 )
 
 for _module in COMMAND_MODULES:

@@ -7,6 +7,7 @@ current feature values; :func:`create_app` builds a Starlette application that a
 
 from winnow.serving.app import FeatureReader, create_app
 from winnow.serving.keys import KeyParser
+from winnow.serving.snapshot import SnapshotReader
 from winnow.serving.store import MemoryStore, OnlineStore, RedisStore, StoredFeatures, open_store
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "MemoryStore",
     "OnlineStore",
     "RedisStore",
+    "SnapshotReader",
     "StoredFeatures",
     "create_app",
     "open_store",

@@ -131,8 +131,8 @@ class _Server:
                 item = {"key": key_json, "found": False, "as_of": None,
                         "features": self.empty(name)}
             else:
-                item = {"key": key_json, "found": True, "as_of": _as_of_text(found.as_of),
-                        "features": found.features}
+                item = {"key": key_json, "found": found.found,
+                        "as_of": _as_of_text(found.as_of), "features": found.features}
             out.append(item)
         return out
 

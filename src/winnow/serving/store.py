@@ -38,10 +38,15 @@ _AS_OF = "__as_of"
 
 @dataclass(frozen=True)
 class StoredFeatures:
-    """The feature values of one key, as JSON-ready values, and the time they are valid for."""
+    """The feature values of one key, as JSON-ready values, and the time they are valid for.
+
+    ``found`` is True for values a store holds, and None where the reader cannot tell whether
+    the key was ever seen (an engine snapshot).
+    """
 
     features: dict[str, Any]
     as_of: int | None
+    found: bool | None = True
 
 
 @runtime_checkable

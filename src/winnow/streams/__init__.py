@@ -9,18 +9,21 @@ Kafka client libraries are imported only when those backends are used.
 
 from winnow.streams.base import Position, Stream, StreamBatch
 from winnow.streams.codec import decode_events, encode_events
+from winnow.streams.consumer import ConsumeReport, consume
 from winnow.streams.kafka_stream import KafkaStream, publish_kafka
 from winnow.streams.redis_stream import RedisStream, publish_redis
 from winnow.streams.replay import ReplayStream
 from winnow.streams.url import open_stream
 
 __all__ = [
+    "ConsumeReport",
     "KafkaStream",
     "Position",
     "RedisStream",
     "ReplayStream",
     "Stream",
     "StreamBatch",
+    "consume",
     "decode_events",
     "encode_events",
     "open_stream",
