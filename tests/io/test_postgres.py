@@ -134,9 +134,7 @@ def test_query_with_selected_columns(typed_dsn: str) -> None:
         params=[2],
         columns=["at"],
     )
-    assert table.to_pydict() == {
-        "at": [dt.datetime(2024, 1, 1, h, tzinfo=UTC) for h in (1, 2)]
-    }
+    assert table.to_pydict() == {"at": [dt.datetime(2024, 1, 1, h, tzinfo=UTC) for h in (1, 2)]}
 
 
 def test_table_name_is_quoted_literally(typed_dsn: str) -> None:
@@ -156,7 +154,7 @@ def test_injection_through_table_name_is_just_a_missing_table(typed_dsn: str) ->
 
 
 def test_missing_column_lists_available(typed_dsn: str) -> None:
-    with pytest.raises(ColumnNotFoundError, match="'nope' not found in table 'rt.typed'") as err:
+    with pytest.raises(ColumnNotFoundError, match=r"'nope' not found in table 'rt\.typed'") as err:
         read_postgres(typed_dsn, table="rt.typed", columns=["id", "nope"])
     assert "placed_at" in err.value.available
 
@@ -184,7 +182,7 @@ def test_bad_query_is_a_source_error(typed_dsn: str) -> None:
 
 
 def test_nan_numeric_into_decimal_is_a_schema_error(typed_dsn: str) -> None:
-    with pytest.raises(WinnowError, match="'n'.*float8"):
+    with pytest.raises(WinnowError, match=r"'n'.*float8"):
         read_postgres(typed_dsn, query="SELECT 'NaN'::numeric(5, 1) AS n")
 
 

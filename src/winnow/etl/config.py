@@ -145,9 +145,10 @@ def _dedupe(value: Any, base_dir: Path, where: str) -> Step:
 
 def _join(value: Any, base_dir: Path, where: str) -> Step:
     spec = _mapping(value, where=where, example="{source: {file: x.csv}, on: [id], how: left}")
-    if True in spec:
+    raw: Mapping[Any, Any] = spec
+    if True in raw:
         # YAML 1.1 (PyYAML) reads a bare `on:` key as the boolean true
-        spec = {("on" if k is True else k): v for k, v in spec.items()}
+        spec = {("on" if k is True else k): v for k, v in raw.items()}
     _keys(spec, ["source", "on", "how", "suffix"], where=where)
     for required in ("source", "on"):
         if required not in spec:
