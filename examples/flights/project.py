@@ -25,10 +25,6 @@ from __future__ import annotations
 import os
 
 import pyarrow as pa
-
-import winnow as wn
-from winnow.datasets import Dataset, Input, Labels, Spine, Split
-
 from flights_data import (
     airports_path,
     flights_path,
@@ -37,6 +33,9 @@ from flights_data import (
     read_flights,
     weather_path,
 )
+
+import winnow as wn
+from winnow.datasets import Dataset, Input, Labels, Spine, Split
 
 _MONTHS = os.environ.get("WINNOW_FLIGHTS_MONTHS")
 MONTHS = tuple(int(m) for m in _MONTHS.split(",")) if _MONTHS else None

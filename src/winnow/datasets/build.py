@@ -185,7 +185,7 @@ def _spine(ds: Dataset, tables: Mapping[str, pa.Table], inputs: Mapping[str, _In
         )
     table = tables[spec.table]
     where = f"spine table {spec.table!r}"
-    for col in [spec.time, POSITION, *spec.keys, *spec.columns]:
+    for col in [c for c in (spec.time, POSITION, *spec.keys, *spec.columns) if c]:
         if col not in table.column_names:
             hint = (
                 f" ({POSITION} is added to every input; prepare() must keep it on the spine)"
@@ -199,15 +199,15 @@ def _spine(ds: Dataset, tables: Mapping[str, pa.Table], inputs: Mapping[str, _In
                 f"{where} has a column {reserved!r}, which the dataset adds; rename it in "
                 f"prepare() (a label column is named with Labels.column(...))"
             )
-    table = table.set_column(
-        table.schema.get_field_index(spec.time), spec.time, to_utc(table[spec.time], name=spec.time)
-    )
     excluded: dict[str, int] = {}
     keep = np.ones(table.num_rows, dtype=bool)
-    null_time = np.asarray(pc.is_null(table[spec.time]).to_numpy(zero_copy_only=False), bool)
-    if null_time.any():
-        excluded["missing prediction time"] = int(null_time.sum())
-        keep &= ~null_time
+    if spec.time is not None:
+        idx = table.schema.get_field_index(spec.time)
+        table = table.set_column(idx, spec.time, to_utc(table[spec.time], name=spec.time))
+        null_time = np.asarray(pc.is_null(table[spec.time]).to_numpy(zero_copy_only=False), bool)
+        if null_time.any():
+            excluded["missing prediction time"] = int(null_time.sum())
+            keep &= ~null_time
     for reason, predicate in spec.exclude.items():
         hit = _predicate_mask(table, predicate, what=f"spine exclusion {reason!r}") & keep
         excluded[reason] = int(hit.sum())
@@ -294,7 +294,7 @@ def _split(ds: Dataset, table: pa.Table, seed: int) -> tuple[dict[str, pa.Table]
 
     spec = ds.split
     p = spec.params
-    if spec.kind == "time":
+    if spec.kind == "time" and ds.spine.time is not None:
         bounds = dict(p["boundaries"])
         names = list(bounds)
         result = time_split(
@@ -327,11 +327,12 @@ def _split(ds: Dataset, table: pa.Table, seed: int) -> tuple[dict[str, pa.Table]
     return out, record
 
 
-def _order(table: pa.Table, time: str) -> pa.Table:
-    """Deterministic row order: spine time, then source position."""
+def _order(table: pa.Table, time: str | None) -> pa.Table:
+    """Deterministic row order: spine time (when there is one), then source position."""
     if table.num_rows == 0:
         return table
-    idx = pc.sort_indices(table, sort_keys=[(time, "ascending"), (POSITION, "ascending")])
+    keys = [(time, "ascending")] if time else []
+    idx = pc.sort_indices(table, sort_keys=[*keys, (POSITION, "ascending")])
     return table.take(idx)
 
 
@@ -418,7 +419,8 @@ def build(
 
     say("computing features")
     groups = _features(ds, tables)
-    keep = [ROW_ID, ds.spine.time, *ds.spine.keys, *ds.spine.columns, POSITION, LABEL]
+    time_col = ds.spine.time
+    keep = [c for c in (ROW_ID, time_col, *ds.spine.keys, *ds.spine.columns, POSITION, LABEL) if c]
     if LABEL_TIME in table.column_names:
         keep.append(LABEL_TIME)
     base = table.select(list(dict.fromkeys(keep)))
@@ -426,6 +428,8 @@ def build(
     if groups:
         import winnow
 
+        if time_col is None:
+            raise DefinitionError(f"dataset {ds.name!r}: feature groups need a spine time")
         backfill = getattr(winnow, "backfill", None)
         if backfill is None:
             raise DefinitionError(
@@ -433,11 +437,11 @@ def build(
                 "computed"
             )
         group_events = {g.name: _group_events(g) for g in groups}
-        featured = backfill(base, groups, time=ds.spine.time)
+        featured = backfill(base, groups, time=time_col)
     else:
         featured = base
     feature_columns = [*ds.spine.columns, *(c for g in groups for c in g.output_columns)]
-    ordered = [ROW_ID, ds.spine.time, *ds.spine.keys, *feature_columns, LABEL]
+    ordered = [c for c in (ROW_ID, time_col, *ds.spine.keys, *feature_columns, LABEL) if c]
     if LABEL_TIME in featured.column_names:
         ordered.append(LABEL_TIME)
     ordered = list(dict.fromkeys(ordered))
@@ -526,7 +530,7 @@ def build(
             name: {
                 "rows": t.num_rows,
                 "labels": _distribution(t[LABEL]),
-                "time_range": _time_range(t[ds.spine.time]),
+                "time_range": _time_range(t[time_col]) if time_col else [None, None],
             }
             for name, t in parts.items()
         },

@@ -94,7 +94,8 @@ class Spine:
     table
         Name of the input (or prepared) table the rows come from.
     time
-        The prediction-time column: features see only events strictly before it.
+        The prediction-time column: features see only events strictly before it. ``None``
+        for data without time (then no feature groups, natural labels or time split).
     keys
         Entity key columns carried into the output (the feature groups' keys).
     columns
@@ -108,7 +109,7 @@ class Spine:
     """
 
     table: str
-    time: str
+    time: str | None
     keys: Sequence[str] = ()
     columns: Sequence[str] = ()
     exclude: Mapping[str, str] = field(default_factory=dict)
@@ -390,6 +391,19 @@ class Dataset:
                 f"which is not among the inputs {sorted(wrapped)}; name it in inputs= or pass "
                 f"Spine(..., input=NAME) for a prepared table"
             )
+        if spine.time is None:
+            needs = [
+                what for what, used in (
+                    ("feature groups", callable(features) or bool(features)),
+                    ("natural labels", labels.kind == "natural"),
+                    ("a time split", split.kind == "time"),
+                ) if used
+            ]
+            if needs:
+                raise DefinitionError(
+                    f"dataset {name!r}: the spine has no time column, but {', '.join(needs)} "
+                    f"need one; give Spine(time=...) the prediction-time column"
+                )
         if sample is not None and not isinstance(sample, Sample):
             raise DefinitionError(f"dataset {name!r}: sample= must be a winnow Sample")
         if not callable(features):

@@ -94,6 +94,8 @@ def _natural(ds: Dataset, spine: pa.Table, tables: Mapping[str, pa.Table]) -> La
     from winnow.labeling import natural_labels
 
     p = ds.labels.params
+    if ds.spine.time is None:
+        raise DefinitionError(f"dataset {ds.name!r}: natural labels need a spine time")
     if p["outcomes"] not in tables:
         raise DefinitionError(
             f"natural labels of {ds.name!r} read outcomes from table {p['outcomes']!r}, which "
@@ -105,6 +107,13 @@ def _natural(ds: Dataset, spine: pa.Table, tables: Mapping[str, pa.Table]) -> La
             raise ColumnNotFoundError(
                 col, outcomes.column_names, where=f"outcomes table {p['outcomes']!r}"
             )
+    # The data ends at the newest spine or outcome time (before `where` selects outcomes).
+    end = max(
+        (v for v in (pc.max(spine[ds.spine.time]).as_py(),
+                     pc.max(to_utc(outcomes[p["time"]], name=p["time"])).as_py())
+         if v is not None),
+        default=None,
+    )
     if p["where"]:
         con = duckdb.connect()
         try:
@@ -128,12 +137,25 @@ def _natural(ds: Dataset, spine: pa.Table, tables: Mapping[str, pa.Table]) -> La
         within=p["within"],
         label_if_found=p["label_if_found"],
         label_if_missing=p["label_if_missing"],
-        time=ds.spine.time,
+        time=ds.spine.time,  # checked above
         outcome_time=p["time"],
         label=_LABEL,
         label_time=_LABEL_TIME,
+        as_of=end,
     )
-    table, excluded = _drop_unlabelled(labelled, "label not known yet (outcome window open)")
+    # Keep a row only once its whole outcome window has closed: keeping the early positives of
+    # still-open windows and dropping their negatives would over-represent positives at the
+    # end of the data.
+    excluded: dict[str, int] = {}
+    if end is not None and labelled.num_rows:
+        closes = pc.add(spine[ds.spine.time], pa.scalar(_window(p["within"]), pa.duration("us")))
+        open_rows = pc.greater(closes, pa.scalar(end, TIMESTAMP))
+        n_open = int(pc.sum(open_rows).as_py() or 0)
+        if n_open:
+            excluded["outcome window still open at the end of the data"] = n_open
+            labelled = labelled.filter(pc.invert(open_rows))
+    table, more = _drop_unlabelled(labelled, "label not known")
+    excluded.update(more)
     votes = _votes_table(
         table[_ROW_ID].combine_chunks(),
         f"natural:{p['outcomes']}",
@@ -142,6 +164,12 @@ def _natural(ds: Dataset, spine: pa.Table, tables: Mapping[str, pa.Table]) -> La
     )
     record = {"kind": "natural", **{k: v for k, v in p.items()}, "outcome_rows": outcomes.num_rows}
     return LabelOutcome(table, excluded, record, votes)
+
+
+def _window(within: str) -> int:
+    from winnow.timestamps import parse_duration
+
+    return parse_duration(within)
 
 
 def _lfs(ds: Dataset, spine: pa.Table, seed: int) -> LabelOutcome:

@@ -141,41 +141,48 @@ def _recompute_group(
     time: str,
     sample: np.ndarray,
 ) -> tuple[int, list[str]]:
-    """Recompute ``group``'s features for the sampled rows; return (values checked, mismatches)."""
-    ev_keys = key_strings(events, group.key).to_pylist()
+    """Recompute ``group``'s features for the sampled rows; return (values checked, mismatches).
+
+    Events are sorted once by (key, time, sequence); each sampled row's window ``[t - w, t)`` is
+    then one slice found by binary search, and the aggregation runs plainly over that slice.
+    """
+    encoded = key_strings(events, group.key).dictionary_encode()
+    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
     ev_time = _micros(events[group.source.time])
     seq = (
         _micros(events[group.source.sequence])
         if group.source.sequence
         else np.arange(events.num_rows, dtype=np.int64)
     )
-    order = np.lexsort((seq, ev_time))
-    by_key: dict[str, list[int]] = {}
-    for i in order.tolist():
-        k = ev_keys[i]
-        if k is not None:
-            by_key.setdefault(k, []).append(i)
-    columns = {f.column: events[f.column].to_pylist() for f in group.features if f.column}
-    row_keys = key_strings(rows, group.key).take(pa.array(sample)).to_pylist()
+    order = np.lexsort((seq, ev_time, codes))
+    sorted_codes = codes[order]
+    sorted_time = ev_time[order]
+    picked = pa.array(sample, pa.int64())
+    row_codes = pc.index_in(key_strings(rows, group.key).take(picked), encoded.dictionary)
+    row_code = np.asarray(row_codes.fill_null(-2).to_numpy(zero_copy_only=False), np.int64)
     row_time = _micros(rows[time])[sample]
-    row_ids = rows["row_id"].take(pa.array(sample)).to_pylist()
-    picked = pa.array(sample)
+    row_ids = rows["row_id"].take(picked).to_pylist()
     built = {f: rows[group.column_name(f)].take(picked).to_pylist() for f in group.features}
     checked = 0
     problems: list[str] = []
-    for j, key in enumerate(row_keys):
-        idx = by_key.get(key, []) if key is not None else []
-        times = ev_time[idx] if idx else np.empty(0, dtype=np.int64)
+    for j, code in enumerate(row_code.tolist()):
+        start = int(np.searchsorted(sorted_codes, code, side="left"))
+        stop = int(np.searchsorted(sorted_codes, code, side="right"))
+        if code < 0:
+            start = stop = 0
+        times = sorted_time[start:stop]
         t = int(row_time[j])
         for feat in group.features:
             w = feat.window_micros
-            lo = -(2**63) if w is None else t - w
-            # idx is in (time, sequence) order, so the window [lo, t) is one slice of it
-            first = int(np.searchsorted(times, lo, side="left"))
-            stop = int(np.searchsorted(times, t, side="left"))
-            window = idx[first:stop]
-            values = [columns[feat.column][i] for i in window] if feat.column else []
-            expected = _naive(feat, values, len(window))
+            first = 0 if w is None else int(np.searchsorted(times, t - w, side="left"))
+            last = int(np.searchsorted(times, t, side="left"))
+            window = order[start + first : start + last]
+            values = (
+                events[feat.column].take(pa.array(window, pa.int64())).to_pylist()
+                if feat.column
+                else []
+            )
+            expected = _naive(feat, values, int(window.size))
             found = built[feat][j]
             checked += 1
             if not _same(expected, found):
@@ -243,7 +250,7 @@ def _feature_auc(
 def check_leakage(
     rows: pa.Table,
     *,
-    time: str,
+    time: str | None,
     label: str,
     label_time: str | None,
     feature_columns: Sequence[str],
@@ -272,6 +279,8 @@ def check_leakage(
     rng = np.random.default_rng(seed)
     n = rows.num_rows
     for group in groups:
+        if time is None:
+            break
         take = min(sample_size, n)
         sample = np.sort(rng.choice(n, size=take, replace=False)) if take else np.empty(0, int)
         checked, problems = _recompute_group(
@@ -297,7 +306,7 @@ def check_leakage(
                     f"[t - w, t): all equal",
                 )
             )
-    if label_time is not None:
+    if label_time is not None and time is not None:
         lt = _micros(rows[label_time])
         known = lt != np.iinfo(np.int64).min
         early = known & (lt <= _micros(rows[time]))
@@ -323,7 +332,7 @@ def check_leakage(
             )
     checks.append(_feature_auc(rows, feature_columns, label, max_feature_auc))
     splits = {s: rows.filter(pc.equal(rows[split_column], s)) for s in split_names}
-    if split_kind == "time":
+    if split_kind == "time" and time is not None:
         checks.extend(_time_order(splits, split_names, time, label_time))
     if split_kind == "group":
         checks.append(_group_overlap(splits, split_by))

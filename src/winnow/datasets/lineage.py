@@ -29,7 +29,7 @@ _POSITION = "_position"
 def lineage_table(
     rows: pa.Table,
     *,
-    time: str,
+    time: str | None,
     input_name: str,
     input_sha256: str,
     split_column: str,
@@ -43,7 +43,7 @@ def lineage_table(
         "input": pa.array([input_name] * n, pa.string()),
         "input_sha256": pa.array([input_sha256] * n, pa.string()),
         "position": rows[_POSITION],
-        "time": rows[time],
+        "time": rows[time] if time else pa.nulls(n, pa.timestamp("us", tz="UTC")),
     }
     if label_time is not None:
         data["label_time"] = rows[label_time]
@@ -96,7 +96,7 @@ def lineage(directory: str | os.PathLike[str], row_id: str) -> dict[str, Any]:
     features = []
     for group in manifest["features"]["groups"]:
         longest = group.get("longest_window_us")
-        start = None if longest is None else t - _delta(longest)
+        start = None if longest is None or t is None else t - _delta(longest)
         features.append(
             {
                 "group": group["name"],

@@ -90,7 +90,10 @@ def _splits_plot(manifest: Mapping[str, Any], parts: Mapping[str, pa.Table]) -> 
     ax1.set_title("Label distribution per split")
     ax1.legend(fontsize=8)
     time = manifest["columns"]["time"]
-    for i, name in enumerate(names):
+    if time is None:
+        ax2.text(0.5, 0.5, "no time column", ha="center", va="center")
+        ax2.set_axis_off()
+    for i, name in enumerate(names if time else []):
         table = parts[name]
         if table.num_rows == 0:
             continue
