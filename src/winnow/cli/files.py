@@ -19,7 +19,7 @@ __all__ = ["QUARANTINE_SUFFIX", "register"]
 
 QUARANTINE_SUFFIX = ".quarantine.parquet"
 
-_out = Console(highlight=False, markup=False)
+_out = Console(highlight=False, markup=False, soft_wrap=True)
 _err = Console(stderr=True)
 
 
@@ -66,9 +66,10 @@ def convert_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Convert SRC to DST; records that do not fit go to DST.quarantine.parquet."""
-    from winnow.io.formats import write_table
+    from winnow.io.formats import detect_format, write_table
     from winnow.io.ingest import read
 
+    detect_format(dst)  # an unknown output format fails before any work is done
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     quarantine_path = Path(os.fspath(dst) + QUARANTINE_SUFFIX)
     started = time.perf_counter()

@@ -301,10 +301,13 @@ def read_raw(
     except (pa.ArrowInvalid, ValueError, EOFError, pickle.UnpicklingError) as exc:
         if isinstance(exc, WinnowError):
             raise
-        raise FormatError(
-            f"cannot read {os.fspath(path)!r} as {fmt}: {exc}. If the file holds some bad "
-            f"records, read it with winnow.read (CLI: winnow convert) to quarantine them."
-        ) from exc
+        hint = (
+            " If the file holds some bad records, read it with winnow.read (CLI: winnow "
+            "convert) to quarantine them."
+            if fmt in ("csv", "jsonl")
+            else f" Check that the file really is {fmt}."
+        )
+        raise FormatError(f"cannot read {os.fspath(path)!r} as {fmt}: {exc}.{hint}") from exc
     return table
 
 

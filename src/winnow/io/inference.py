@@ -2,10 +2,11 @@
 
 For text formats (CSV, JSON Lines) each column gets the narrowest type that every non-null value
 parses as, tried in the order ``bool``, ``int64``, ``float64``, ``date``, ``timestamp``,
-``string``. The type the column's *first* non-null value suggests is compared with the final
-one; when they differ the column was widened, and the report names the first row that forced it
-(as a reader that guesses from the first rows would have been contradicted there). Self-describing
-formats (Parquet, Arrow IPC, Avro, Pickle) carry their schema; nothing is guessed for them.
+``string``; a column with no value at all is ``string``. The type the column's *first* non-null
+value suggests is compared with the final one; when they differ the column was widened, and the
+report names the first row that forced it (where a reader guessing from the first rows would
+have been contradicted). Self-describing formats (Parquet, Arrow IPC, Avro, Pickle) carry their
+schema; nothing is guessed for them.
 """
 
 from __future__ import annotations
@@ -110,10 +111,11 @@ def infer_text_schema(records: TextRecords, *, fmt: str) -> InferredSchema:
     pending: list[tuple[str, str, str, int, str]] = []
     for i, name in enumerate(names):
         first = stats[f"first_{i}"]
+        if first is None:  # no value at all: nothing to narrow the type by
+            fields.append(Field(name, "string"))
+            continue
         final = next((t for t in _LADDER[:-1] if stats[f"bad_{i}_{t}"] is None), "string")
         fields.append(Field(name, final))
-        if first is None:
-            continue
         initial = next(
             (t for t in _LADDER[:-1] if stats[f"bad_{i}_{t}"] != first), "string"
         )

@@ -139,6 +139,7 @@ def read(
     Examples
     --------
     >>> import tempfile, pathlib
+    >>> from winnow import Field, Schema
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
     >>> _ = p.write_text("id,amount\\n1,2.5\\n2,oops\\n3\\n")
     >>> r = read(p, schema=Schema([Field("id", "int64"), Field("amount", "float64")]))
