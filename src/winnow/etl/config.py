@@ -4,7 +4,8 @@ The file has ``extract``, ``steps`` and (optionally) ``load`` and ``name``::
 
     name: orders
     extract:
-      file: raw/orders.csv            # any format winnow reads; columns:, format: optional
+      file: raw/orders.csv            # any format winnow reads
+      schema: orders.schema.yaml      # optional: a schema file or an inline mapping
     steps:
       - select: [order_id, customer, amount, updated_at]   # or {old: new} to rename too
       - rename: {amount: amount_eur}
@@ -81,10 +82,14 @@ def source_from_dict(spec: Any, *, base_dir: Path, where: str) -> Source:
     """``{file: path, ...}`` or ``{postgres: {dsn|dsn_env, table|query, params, columns}}``."""
     spec = _mapping(spec, where=where, example="{file: data.csv} or {postgres: {dsn: ..., ...}}")
     if "file" in spec:
-        _keys(spec, ["file", "columns", "format", "trusted"], where=where)
+        _keys(spec, ["file", "schema", "columns", "format", "trusted"], where=where)
         columns = spec.get("columns")
+        schema = spec.get("schema")
+        if schema is not None and not isinstance(schema, Mapping):
+            schema = _path(schema, base_dir, where=f"{where} schema")
         return FileSource(
             _path(spec["file"], base_dir, where=f"{where} file"),
+            schema=schema,
             columns=None if columns is None else _strings(columns, where=f"{where} columns"),
             format=spec.get("format"),
             trusted=bool(spec.get("trusted", False)),

@@ -48,6 +48,7 @@ class _Run:
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         self.where = ""
+        self.quarantined = 0
         self._registered: list[str] = []
 
     def register(self, name: str, table: pa.Table) -> None:
@@ -62,15 +63,16 @@ class _Run:
     def relation(self, source: Source) -> tuple[str, list[str]]:
         """Extract a step's extra source (the right side of a join) and register it."""
         try:
-            table = source.extract().table
+            extracted = source.extract()
         except ColumnNotFoundError as exc:
             where = f"{self.where}, source {source.describe()}"
             raise ColumnNotFoundError(exc.column, exc.available, where=where) from exc
         except WinnowError as exc:
             raise type(exc)(f"{self.where}: cannot read {source.describe()}: {exc}") from exc
-        name = quote_ident(f"__winnow_source_{len(self._registered)}")
-        self.register(name.strip('"'), table)
-        return name, table.column_names
+        self.quarantined += extracted.rows_quarantined
+        raw = f"__winnow_source_{len(self._registered)}"
+        self.register(raw, extracted.table)
+        return quote_ident(raw), extracted.table.column_names
 
     def close(self) -> None:
         self.release()
@@ -170,6 +172,7 @@ class Pipeline:
             if progress is not None:
                 progress(offset + index - 1, total, f"{where}: {step.describe()}")
             run.where = where
+            run.quarantined = 0
             columns = current.column_names
             start = time.perf_counter()
             name = f"__winnow_step_{index}"
@@ -189,6 +192,7 @@ class Pipeline:
                     rows_in=current.num_rows,
                     rows_out=result.num_rows,
                     seconds=time.perf_counter() - start,
+                    rows_quarantined=run.quarantined,
                 )
             )
             current = result
@@ -243,6 +247,7 @@ class Pipeline:
             load=load_report,
             seconds=time.perf_counter() - started,
             table=output,
+            quarantine=extracted.quarantine,
         )
 
     def __repr__(self) -> str:

@@ -47,7 +47,11 @@ class ExtractReport:
 
 @dataclass(frozen=True)
 class StepReport:
-    """Rows in and out, and time, of one transform step (``index`` counts from 1)."""
+    """Rows in and out, and time, of one transform step (``index`` counts from 1).
+
+    ``rows_quarantined`` counts the records of the step's own source (the right side of a
+    join) that did not fit its schema and went to quarantine.
+    """
 
     index: int
     kind: str
@@ -55,6 +59,7 @@ class StepReport:
     rows_in: int
     rows_out: int
     seconds: float
+    rows_quarantined: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping."""
@@ -64,6 +69,7 @@ class StepReport:
             "description": self.description,
             "rows_in": self.rows_in,
             "rows_out": self.rows_out,
+            "rows_quarantined": self.rows_quarantined,
             "seconds": self.seconds,
         }
 
@@ -93,7 +99,8 @@ class LoadReport:
 class PipelineReport:
     """The whole run: extract, every step in order, the load (if any) and the output.
 
-    ``table`` is the transformed output (also when nothing was loaded); it is not part of
+    ``table`` is the transformed output (also when nothing was loaded) and ``quarantine`` the
+    extract's quarantined records (None if there were none); neither is part of
     :meth:`to_dict`.
     """
 
@@ -102,6 +109,7 @@ class PipelineReport:
     load: LoadReport | None
     seconds: float
     table: pa.Table = field(repr=False)
+    quarantine: pa.Table | None = field(default=None, repr=False)
 
     @property
     def rows_out(self) -> int:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
 from winnow.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from winnow.io.ingest import SchemaLike
 
 __all__ = [
     "ArrowSource",
@@ -37,11 +40,14 @@ class Extracted:
         Records read from the source (accepted + quarantined).
     rows_quarantined
         Records that did not fit the declared schema and went to quarantine instead.
+    quarantine
+        Those records (source, position, reason, raw text), when the source has any.
     """
 
     table: pa.Table
     rows_read: int
     rows_quarantined: int = 0
+    quarantine: pa.Table | None = field(default=None, repr=False)
 
 
 @runtime_checkable
@@ -61,10 +67,16 @@ class Source(Protocol):
 class FileSource:
     """A data file in any format winnow reads (CSV, JSON Lines, Parquet, Avro, Arrow IPC).
 
+    The file is read with :func:`winnow.read`: records that do not fit the schema go to
+    quarantine (counted in the run report), never silently into the pipeline.
+
     Parameters
     ----------
     path
         The file; its format comes from the extension unless ``format`` is given.
+    schema
+        A :class:`winnow.Schema`, a schema file, or a mapping; ``None`` takes the file's own
+        schema (self-describing formats) or infers one from every record (text formats).
     columns
         Read only these columns (selectively where the format allows it).
     format
@@ -74,18 +86,28 @@ class FileSource:
     """
 
     path: str | os.PathLike[str]
+    schema: SchemaLike | None = None
     columns: tuple[str, ...] | None = None
     format: str | None = None
     trusted: bool = False
 
     def extract(self) -> Extracted:
-        """Read the file into Arrow."""
-        from winnow.io.formats import read_table
+        """Read the file into Arrow, quarantining records that do not fit the schema."""
+        from winnow.io.ingest import read
 
-        table = read_table(
-            self.path, columns=self.columns, format=self.format, trusted=self.trusted
+        result = read(
+            self.path,
+            schema=self.schema,
+            columns=self.columns,
+            format=self.format,
+            trusted=self.trusted,
         )
-        return Extracted(table, rows_read=table.num_rows)
+        return Extracted(
+            result.table,
+            rows_read=result.read,
+            rows_quarantined=result.quarantined,
+            quarantine=result.quarantine if result.quarantined else None,
+        )
 
     def describe(self) -> str:
         """``file <path>``."""
