@@ -88,9 +88,8 @@ def test_atomic_dir_all_or_nothing(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     with atomic_dir(dest) as tmp:
         (tmp / "part-0.parquet").write_bytes(b"first")
-    with pytest.raises(FileExistsError):
-        with atomic_dir(dest):
-            pass
+    with pytest.raises(FileExistsError), atomic_dir(dest):
+        pass
     with pytest.raises(Boom), atomic_dir(dest, overwrite=True) as tmp:
         (tmp / "part-0.parquet").write_bytes(b"second")
         raise Boom
