@@ -44,10 +44,11 @@ def _report_table(report_dict: dict[str, object]) -> Table:
     steps = report_dict["steps"]
     assert isinstance(steps, list)
     for step in steps:
+        note = f" ({step['rows_quarantined']:,} quarantined)" if step["rows_quarantined"] else ""
         table.add_row(
             str(step["index"]),
             step["kind"],
-            step["description"],
+            step["description"] + note,
             f"{step['rows_in']:,}",
             f"{step['rows_out']:,}",
             f"{step['seconds']:.3f}",
