@@ -17,6 +17,7 @@ from winnow.labeling.active import (
 )
 from winnow.labeling.agreement import (
     agreement_matrix,
+    annotator_agreement,
     cohen_kappa,
     fleiss_kappa,
     krippendorff_alpha,
@@ -27,6 +28,7 @@ from winnow.labeling.lf import (
     apply,
     column_lf,
     labeling_function,
+    load_lfs,
     lookup_lf,
     regex_lf,
     source_version,
@@ -62,6 +64,7 @@ __all__ = [
     "VoteStore",
     "active_learning_loop",
     "agreement_matrix",
+    "annotator_agreement",
     "apply",
     "check_label_matrix",
     "class_counts",
@@ -75,6 +78,7 @@ __all__ = [
     "label_quality_scores",
     "labeling_function",
     "lf_summary",
+    "load_lfs",
     "lookup_lf",
     "natural_labels",
     "regex_lf",

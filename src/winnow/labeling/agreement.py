@@ -11,11 +11,19 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from winnow.errors import SchemaError
+from winnow.errors import ColumnNotFoundError, SchemaError
 from winnow.labeling.votes import ABSTAIN, check_label_matrix
 
-__all__ = ["agreement_matrix", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"]
+__all__ = [
+    "agreement_matrix",
+    "annotator_agreement",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+]
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 FloatArray = npt.NDArray[np.float64]
@@ -248,3 +256,66 @@ def agreement_matrix(
                 result[i, j] = result[j, i] = cohen_kappa(mat[:, i], mat[:, j])
         return result
     raise SchemaError(f"statistic must be 'percent' or 'cohen', got {statistic!r}")
+
+
+def annotator_agreement(
+    annotations: pa.Table,
+    *,
+    item: str = "item_id",
+    annotator: str = "annotator",
+    label: str = "label",
+    level: Level = "nominal",
+) -> dict[str, Any]:
+    """Every agreement statistic for a long table of annotations, as plain Python data.
+
+    Parameters
+    ----------
+    annotations
+        One row per rating: item id, annotator, label (any sortable type; nulls are skipped).
+        When an annotator rated an item twice, the later row wins.
+    item, annotator, label
+        Column names.
+    level
+        Measurement level for Krippendorff's alpha. Numeric labels keep their values (so
+        ``"interval"`` uses real differences); other labels are ranked in sorted order.
+
+    Returns
+    -------
+    dict
+        ``items``, ``ratings``, ``annotators``, ``classes`` (label values in class-id order),
+        ``fleiss_kappa``, ``krippendorff_alpha``, ``cohen_kappa`` (pairwise matrix as nested
+        lists) and ``percent_agreement`` (pairwise); undefined statistics are ``None``.
+    """
+    from winnow.labeling.votes import VoteStore
+
+    for col in (item, annotator, label):
+        if col not in annotations.column_names:
+            raise ColumnNotFoundError(col, annotations.column_names, where="the annotations")
+    values = pc.unique(pc.drop_null(annotations.column(label))).to_pylist()
+    values = sorted(values)
+    store = VoteStore.from_table(annotations, item_id=item, source=annotator, label=label,
+                                 label_map={v: i for i, v in enumerate(values)})
+    L = store.to_matrix()
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    if numeric and values:
+        table = np.asarray(values, dtype=np.float64)
+        alpha_input: Any = np.where(L >= 0, table[np.maximum(L, 0)], np.nan)
+    else:
+        alpha_input = L
+
+    def clean(x: float) -> float | None:
+        return None if np.isnan(x) else float(x)
+
+    def clean_matrix(m: FloatArray) -> list[list[float | None]]:
+        return [[clean(float(v)) for v in row] for row in m]
+
+    return {
+        "items": store.n_items,
+        "ratings": int((L != ABSTAIN).sum()),
+        "annotators": list(store.sources),
+        "classes": values,
+        "fleiss_kappa": clean(fleiss_kappa(L, cardinality=max(len(values), 1))),
+        "krippendorff_alpha": clean(krippendorff_alpha(alpha_input, level=level)),
+        "cohen_kappa": clean_matrix(agreement_matrix(L, statistic="cohen")),
+        "percent_agreement": clean_matrix(agreement_matrix(L)),
+    }

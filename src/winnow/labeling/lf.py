@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.util
 import inspect
 import marshal
+import os
 import re
+import sys
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -27,7 +31,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from winnow.errors import ColumnNotFoundError, DefinitionError, SchemaError
+from winnow.errors import ColumnNotFoundError, DefinitionError, SchemaError, SourceError
 from winnow.labeling.votes import ABSTAIN, LFFailure, VoteStore
 
 __all__ = [
@@ -35,6 +39,7 @@ __all__ = [
     "apply",
     "column_lf",
     "labeling_function",
+    "load_lfs",
     "lookup_lf",
     "regex_lf",
     "source_version",
@@ -255,6 +260,41 @@ def column_lf(
 
     return LabelingFunction(name, legacy_votes, vectorized=True,
                             version=source_version(column_lf, extra=f"column|{column}"))
+
+
+def load_lfs(path: str | os.PathLike[str]) -> list[LabelingFunction]:
+    """Import a Python file and return the labeling functions it defines, in order.
+
+    The file's ``LFS`` list is used when it defines one; otherwise every module-level
+    :class:`LabelingFunction`, in definition order. Importing runs the file's code: load only
+    files you trust.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise SourceError(f"labeling function file {os.fspath(path)!r} does not exist")
+    name = f"winnow_lfs_{hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:12]}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise DefinitionError(f"cannot import {os.fspath(path)!r} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # lets inspect.getsource find the functions' code
+    spec.loader.exec_module(module)
+    declared = getattr(module, "LFS", None)
+    lfs = list(declared) if declared is not None else [
+        v for v in vars(module).values() if isinstance(v, LabelingFunction)
+    ]
+    if not lfs:
+        raise DefinitionError(
+            f"{os.fspath(path)!r} defines no labeling function; decorate functions with "
+            f"@labeling_function() or list them in LFS = [...]"
+        )
+    for lf in lfs:
+        if not isinstance(lf, LabelingFunction):
+            raise DefinitionError(
+                f"LFS in {os.fspath(path)!r} holds {lf!r}, not a LabelingFunction; decorate "
+                f"it with @labeling_function()"
+            )
+    return lfs
 
 
 def apply(

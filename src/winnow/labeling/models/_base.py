@@ -8,6 +8,7 @@ from typing import Any, Literal, Self
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from winnow.errors import SchemaError
 from winnow.labeling.votes import ABSTAIN, check_label_matrix
@@ -130,6 +131,36 @@ class BaseLabelModel(ABC):
         """
         return _argmax(self.predict_proba(L), tie_break=tie_break, seed=seed)
 
+    def label_table(
+        self,
+        L: Any,
+        *,
+        items: Any = None,
+        tie_break: TieBreak = "random",
+        seed: int = 0,
+    ) -> pa.Table:
+        """Return probabilistic labels as an Arrow table, one row per item of ``L``.
+
+        Columns: ``item_id`` (``items``, default ``0..n-1``), ``label`` (the predicted class,
+        ``-1`` for an abstained tie), ``confidence`` (its probability), ``covered`` (whether
+        any source voted; uncovered items carry only the class prior and are usually dropped
+        from training) and ``prob_0`` .. ``prob_{k-1}``.
+        """
+        mat = check_label_matrix(L, cardinality=getattr(self, "cardinality_", None))
+        proba = self.predict_proba(mat)
+        pred = _argmax(proba, tie_break=tie_break, seed=seed)
+        conf = np.where(pred >= 0, proba[np.arange(len(pred)), np.maximum(pred, 0)], np.nan)
+        ids = pa.array(np.arange(mat.shape[0], dtype=np.int64)) if items is None else items
+        columns: dict[str, Any] = {
+            "item_id": ids,
+            "label": pa.array(pred, pa.int64()),
+            "confidence": pa.array(conf, pa.float64()),
+            "covered": pa.array((mat != ABSTAIN).any(axis=1)),
+        }
+        for c in range(proba.shape[1]):
+            columns[f"prob_{c}"] = pa.array(proba[:, c], pa.float64())
+        return pa.table(columns)
+
     def score(self, L: Any, Y: Any, *, tie_break: TieBreak = "random", seed: int = 0) -> float:
         """Accuracy of :meth:`predict` against gold labels ``Y`` (items with ``Y = -1`` skipped)."""
         y = np.asarray(Y).astype(np.int64).reshape(-1)
@@ -178,11 +209,13 @@ class BaseLabelModel(ABC):
                     stacklevel=3,
                 )
         if L_dev is not None and Y_dev is not None and type(self).__name__ != "MajorityVote":
-            from winnow.labeling.models.majority import MajorityVote
+            from winnow.labeling.models.majority import vote_shares
 
-            mv = MajorityVote(cardinality=k).fit(L)
-            mv_acc = mv.score(L_dev, Y_dev, tie_break="random")
-            own = self.score(L_dev, Y_dev, tie_break="random")
+            dev = check_label_matrix(L_dev, cardinality=k, name="L_dev")
+            known = Y_dev != ABSTAIN
+            mv_pred = _argmax(vote_shares(dev, k), tie_break="random", seed=0)
+            mv_acc = float(np.mean(mv_pred[known] == Y_dev[known]))
+            own = self.score(dev, Y_dev, tie_break="random")
             if mv_acc > own:
                 warnings.warn(
                     f"majority vote beats {type(self).__name__} on the dev set "

@@ -8,7 +8,7 @@ import numpy as np
 
 from winnow.errors import SchemaError
 from winnow.labeling.models._base import BaseLabelModel, FloatArray, IntArray, compress_rows
-from winnow.labeling.models.majority import MajorityVote
+from winnow.labeling.models.majority import vote_shares
 from winnow.labeling.votes import ABSTAIN
 
 __all__ = ["DawidSkene"]
@@ -80,7 +80,7 @@ class DawidSkene(BaseLabelModel):
         fixed_prior = _fixed_prior(self.class_balance, k, y_dev)
         U, _, w = compress_rows(L)
         total = float(w.sum())
-        T = MajorityVote(cardinality=k).fit(U)._predict_proba(U)
+        T = vote_shares(U, k)
         prior = fixed_prior if fixed_prior is not None else (T * w[:, None]).sum(0) / total
         self.n_iter_ = 0
         self.converged_ = False

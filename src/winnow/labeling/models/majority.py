@@ -11,7 +11,20 @@ from winnow.labeling.analysis import class_counts
 from winnow.labeling.models._base import BaseLabelModel, FloatArray, IntArray
 from winnow.labeling.votes import ABSTAIN
 
-__all__ = ["MajorityVote"]
+__all__ = ["MajorityVote", "vote_shares"]
+
+
+def vote_shares(L: IntArray, k: int, weights: FloatArray | None = None) -> FloatArray:
+    """Weighted share of the votes each class got on each item; uniform for no votes."""
+    n, m = L.shape
+    w = np.ones(m) if weights is None else weights
+    voted = L != ABSTAIN
+    flat = (np.arange(n)[:, None] * k + np.where(voted, L, 0))[voted]
+    tally = np.bincount(flat, weights=np.broadcast_to(w, L.shape)[voted],
+                        minlength=n * k).reshape(n, k)
+    total = tally.sum(axis=1, keepdims=True)
+    out: FloatArray = np.divide(tally, total, out=np.full((n, k), 1.0 / k), where=total > 0)
+    return out
 
 
 class MajorityVote(BaseLabelModel):
@@ -77,16 +90,7 @@ class MajorityVote(BaseLabelModel):
         self._set_accuracies()
 
     def _predict_proba(self, L: IntArray) -> FloatArray:
-        k = self.cardinality_
-        w = self._weights(L.shape[1])
-        n = L.shape[0]
-        voted = L != ABSTAIN
-        flat = (np.arange(n)[:, None] * k + np.where(voted, L, 0))[voted]
-        weights = np.broadcast_to(w, L.shape)[voted]
-        tally = np.bincount(flat, weights=weights, minlength=n * k).reshape(n, k)
-        total = tally.sum(axis=1, keepdims=True)
-        out: FloatArray = np.divide(tally, total, out=np.full((n, k), 1.0 / k), where=total > 0)
-        return out
+        return vote_shares(L, self.cardinality_, self._weights(L.shape[1]))
 
     def counts(self, L: Any) -> IntArray:
         """Unweighted per-class vote counts of each item (``(n_items, k)``)."""
