@@ -12,6 +12,7 @@ __all__ = [
     "DefinitionError",
     "FormatError",
     "SchemaError",
+    "ServingError",
     "SinkError",
     "SourceError",
     "StreamError",
@@ -67,3 +68,7 @@ class StreamError(WinnowError, RuntimeError):
 
 class SinkError(WinnowError, OSError):
     """A destination (file, dataset directory, database) could not be written as asked."""
+
+
+class ServingError(WinnowError, ValueError):
+    """The feature server cannot start as configured (an unsafe bind, no source of features)."""

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-__all__ = ["is_loopback", "register"]
+__all__ = ["register"]
 
 _console = Console(stderr=True)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names only this machine (127.0.0.0/8, ::1, localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def serve_command(
@@ -51,19 +40,15 @@ def serve_command(
     """
     import uvicorn
 
+    from winnow.errors import ServingError
     from winnow.features import load_feature_groups
-    from winnow.serving import SnapshotReader, create_app, open_store
+    from winnow.serving import SnapshotReader, check_bind, create_app, open_store
 
-    if not is_loopback(host) and not token:
-        raise typer.BadParameter(
-            f"refusing to serve on {host!r} without a token: anyone who can reach it could read "
-            f"the features. Pass --token (or set WINNOW_SERVE_TOKEN), or bind 127.0.0.1",
-            param_hint="--host",
-        )
+    check_bind(host, token)
     if (state is None) == (store is None):
-        raise typer.BadParameter(
-            "give exactly one of --state PATH (an engine snapshot) or --store redis://...",
-            param_hint="--state/--store",
+        raise ServingError(
+            "give exactly one of --state PATH (an engine snapshot written by winnow stream "
+            "--state) or --store redis://... (the store winnow stream --store writes)"
         )
     groups = load_feature_groups(features)
     reader = SnapshotReader(state, groups) if state is not None else open_store(store)

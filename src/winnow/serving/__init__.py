@@ -5,7 +5,7 @@ current feature values; :func:`create_app` builds a Starlette application that a
 ``GET /features/{group}/{key}`` and ``POST /features`` from a store or an engine snapshot.
 """
 
-from winnow.serving.app import FeatureReader, create_app
+from winnow.serving.app import FeatureReader, check_bind, create_app, is_loopback
 from winnow.serving.keys import KeyParser
 from winnow.serving.snapshot import SnapshotReader
 from winnow.serving.store import MemoryStore, OnlineStore, RedisStore, StoredFeatures, open_store
@@ -18,6 +18,8 @@ __all__ = [
     "RedisStore",
     "SnapshotReader",
     "StoredFeatures",
+    "check_bind",
     "create_app",
+    "is_loopback",
     "open_store",
 ]

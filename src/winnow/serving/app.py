@@ -19,6 +19,7 @@ route but ``/health`` requires ``Authorization: Bearer <token>`` (401 otherwise)
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
@@ -29,14 +30,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from winnow.errors import SchemaError, SourceError, WinnowError
+from winnow.errors import SchemaError, ServingError, SourceError, WinnowError
 from winnow.features.group import FeatureGroup
 from winnow.serving.keys import KeyParser
 from winnow.serving.openapi import openapi_spec
 from winnow.serving.store import StoredFeatures
 from winnow.serving.values import json_value
 
-__all__ = ["FeatureReader", "create_app"]
+__all__ = ["FeatureReader", "check_bind", "create_app", "is_loopback"]
 
 MAX_KEYS = 10_000
 
@@ -53,6 +54,25 @@ class FeatureReader(Protocol):
     def key_schema(self, group: str) -> pa.Schema | None:
         """The Arrow schema of the group's key columns, if known."""
         ...
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """Refuse to serve on a non-loopback address without a token (anyone could read)."""
+    if not is_loopback(host) and not token:
+        raise ServingError(
+            f"refusing to serve on {host!r} without a token: anyone who can reach it could read "
+            f"the features. Pass --token (or set WINNOW_SERVE_TOKEN), or bind 127.0.0.1"
+        )
 
 
 class _Problem(Exception):
