@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from winnow.datasets.manifest import read_manifest
+from winnow.datasets.manifest import read_manifest, split_names
 from winnow.errors import SchemaError
 
 __all__ = ["BaselineResult", "baseline"]
@@ -111,7 +111,7 @@ def baseline(directory: str | os.PathLike[str], *, seed: int = 0) -> BaselineRes
     root = Path(directory)
     manifest = read_manifest(root)
     label = manifest["columns"]["label"]
-    names = list(manifest["splits"])
+    names = split_names(manifest)
     tables = {n: pq.read_table(root / f"{n}.parquet") for n in names}
     train_name = names[0]
     train = tables[train_name]

@@ -525,7 +525,12 @@ def build(
         },
         "labels": labelled.record,
         "sampling": sample_record,
-        "split": {"kind": ds.split.kind, "params": dict(ds.split.params), **split_record},
+        "split": {
+            "kind": ds.split.kind,
+            "names": list(parts),
+            "params": dict(ds.split.params),
+            **split_record,
+        },
         "splits": {
             name: {
                 "rows": t.num_rows,

@@ -208,6 +208,7 @@ class Labels:
         classes: Sequence[str] | None = None,
         gold: str | None = None,
         n_epochs: int | None = None,
+        model_options: Mapping[str, Any] | None = None,
     ) -> Labels:
         """Labels from labeling functions combined by a label model.
 
@@ -224,6 +225,9 @@ class Labels:
             score the LFs and the label model in the report, never as a feature or label.
         n_epochs
             Iteration cap passed to the label model where it takes one.
+        model_options
+            Further keyword arguments of the label model, e.g. ``{"class_balance": [.4, .6]}``
+            for :class:`~winnow.labeling.LabelModel`; recorded in the manifest.
         """
         if not lfs:
             raise DefinitionError("Labels.from_lfs needs at least one labeling function")
@@ -239,6 +243,7 @@ class Labels:
                 "classes": list(classes) if classes is not None else None,
                 "gold": gold,
                 "n_epochs": n_epochs,
+                "model_options": dict(model_options or {}),
             },
         )
 

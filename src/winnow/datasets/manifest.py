@@ -33,6 +33,7 @@ __all__ = [
     "file_sha256",
     "read_manifest",
     "schema_description",
+    "split_names",
     "write_parquet",
 ]
 
@@ -106,6 +107,12 @@ def write_parquet(table: pa.Table, path: Path) -> None:
         write_statistics=True,
         store_schema=True,
     )
+
+
+def split_names(manifest: Mapping[str, Any]) -> list[str]:
+    """The split names in their defined order (JSON objects in the file are key-sorted)."""
+    names = manifest.get("split", {}).get("names")
+    return list(names) if names else list(manifest["splits"])
 
 
 def read_manifest(directory: str | os.PathLike[str]) -> dict[str, Any]:

@@ -20,6 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from winnow.datasets.manifest import split_names
+
 __all__ = ["render_report"]
 
 _MAX_FEATURE_PLOTS = 24
@@ -75,7 +77,7 @@ def _pyplot() -> Any:
 def _splits_plot(manifest: Mapping[str, Any], parts: Mapping[str, pa.Table]) -> str:
     plt = _pyplot()
     splits = manifest["splits"]
-    names = list(splits)
+    names = split_names(manifest)
     classes = sorted({c for s in splits.values() for c in s["labels"]}, key=_class_key)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
     width = 0.8 / max(len(classes), 1)
@@ -177,7 +179,7 @@ def _summary(manifest: Mapping[str, Any]) -> str:
         ("spine rows", spine["rows"]),
     ]
     rows += [(f"excluded: {k}", v) for k, v in spine["excluded"].items()]
-    rows += [(f"{k} rows", v["rows"]) for k, v in manifest["splits"].items()]
+    rows += [(f"{k} rows", manifest["splits"][k]["rows"]) for k in split_names(manifest)]
     rows.append(("features", len(manifest["features"]["columns"])))
     inputs = [
         (name, info["rows"], info["quarantined"], info["sha256"][:16], info["reader"])
@@ -192,7 +194,7 @@ def _split_table(manifest: Mapping[str, Any]) -> str:
     rows = [
         (name, s["rows"], ", ".join(f"{k}: {v}" for k, v in s["labels"].items()),
          s["time_range"][0], s["time_range"][1])
-        for name, s in manifest["splits"].items()
+        for name, s in ((n, manifest["splits"][n]) for n in split_names(manifest))
     ]
     return _table(["split", "rows", "labels", "from", "to"], rows)
 

@@ -32,14 +32,17 @@ def _round(values: Any) -> list[float]:
     return [float(f"{v:.{_DIGITS}g}") for v in np.asarray(values, dtype=np.float64).ravel()]
 
 
-def _model(name: str, k: int, n_epochs: int | None) -> Any:
+def _model(name: str, k: int, n_epochs: int | None, options: dict[str, Any]) -> Any:
     from winnow.labeling import DawidSkene, LabelModel, MajorityVote
 
-    if name == "majority":
-        return MajorityVote(cardinality=k)
-    if name == "dawid_skene":
-        return DawidSkene(cardinality=k, max_iter=n_epochs or 100)
-    return LabelModel(cardinality=k, max_iter=n_epochs or 500)
+    try:
+        if name == "majority":
+            return MajorityVote(cardinality=k, **options)
+        if name == "dawid_skene":
+            return DawidSkene(cardinality=k, max_iter=n_epochs or 100, **options)
+        return LabelModel(cardinality=k, max_iter=n_epochs or 500, **options)
+    except TypeError as exc:
+        raise DefinitionError(f"label model {name!r}: bad model_options {options}: {exc}") from exc
 
 
 def _gold_report(
@@ -80,7 +83,7 @@ def label_with_lfs(ds: Dataset, spine: pa.Table, *, seed: int) -> LabelOutcome:
             f"dataset {ds.name!r}: no labeling function voted on any of {spine.num_rows} rows; "
             f"check the functions against the spine columns"
         )
-    model = _model(p["model"], k, p["n_epochs"])
+    model = _model(p["model"], k, p["n_epochs"], dict(p.get("model_options") or {}))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(L[covered], source_names=names)
@@ -108,7 +111,7 @@ def label_with_lfs(ds: Dataset, spine: pa.Table, *, seed: int) -> LabelOutcome:
             "params": {
                 key: value for key, value in sorted(vars(model).items())
                 if not key.endswith("_") and not key.startswith("_")
-                and isinstance(value, (int, float, str, bool, type(None)))
+                and isinstance(value, (int, float, str, bool, type(None), list, tuple))
             },
             "class_balance": _round(model.class_balance_),
             "accuracies": dict(zip(names, _round(model.accuracies_), strict=True)),
@@ -132,9 +135,11 @@ def label_with_lfs(ds: Dataset, spine: pa.Table, *, seed: int) -> LabelOutcome:
         gold_values = np.asarray(
             spine[p["gold"]].fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64
         )
-        majority = MajorityVote(cardinality=k).fit(L[covered]).predict(
-            L, tie_break="random", seed=seed
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the model's own fit above already warned
+            majority = MajorityVote(cardinality=k).fit(L[covered], source_names=names).predict(
+                L, tie_break="random", seed=seed
+            )
         report["gold"] = _gold_report(gold_values, pred, majority, k, class_names)
         record["gold_accuracy"] = report["gold"]["label model accuracy"]
     summary = lf_summary(L, gold_values, names=names, cardinality=k)
