@@ -25,7 +25,9 @@ def test_json_report(example: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["pipeline"] == "revenue_by_country"
-    assert data["extract"]["rows_read"] == 8
+    assert data["extract"]["rows_read"] == 9
+    assert data["extract"]["rows_quarantined"] == 1
+    assert data["extract"]["rows_out"] == 8
     assert [(s["kind"], s["rows_in"], s["rows_out"]) for s in data["steps"]][-2:] == [
         ("join", 5, 5),
         ("aggregate", 5, 3),
@@ -41,7 +43,8 @@ def test_table_report(example: Path) -> None:
     assert result.exit_code == 0, result.output
     for text in ("extract", "dedupe", "aggregate", "load", "rows in", "rows out"):
         assert text in result.stdout
-    assert "8 rows read, 3 rows out" in result.stdout
+    assert "9 rows read, 3 rows out" in result.stdout
+    assert "(1 quarantined)" in result.stdout
 
 
 def test_error_is_one_line_and_exit_1(

@@ -192,6 +192,9 @@ def test_file_errors(tmp_path: Path) -> None:
 def test_shipped_example_runs(tmp_path: Path) -> None:
     example = shutil.copytree(EXAMPLES, tmp_path / "etl")
     report = load_pipeline(example / "pipeline.yaml").run()
+    assert (report.extract.rows_read, report.extract.rows_quarantined) == (9, 1)
+    assert report.quarantine is not None
+    assert report.quarantine.column("position").to_pylist() == [10]
     assert [(s.kind, s.rows_in, s.rows_out) for s in report.steps] == [
         ("select", 8, 8),
         ("rename", 8, 8),
