@@ -2,8 +2,10 @@
 
 The snapshot written by ``winnow stream --state`` (or :meth:`OnlineEngine.save`) is loaded, and
 reloaded when the file changes (checked at most once a second; the stream writes it atomically,
-so a reload sees a complete checkpoint). Features are computed at request time as of just after
-the newest event time in the snapshot, so every ingested event is seen. Whether a key was ever
+so a reload sees a complete checkpoint). Features are computed as of just after the newest event
+time in the snapshot, so every ingested event is seen. Between reloads the snapshot and that time
+are fixed, so each key's values are computed once and then answered from a cache that a reload
+clears. Whether a key was ever
 seen is not recorded by the engine's public API, so ``found`` is reported as null in this mode.
 """
 
@@ -20,7 +22,7 @@ import pyarrow as pa
 
 from winnow.features.group import FeatureGroup
 from winnow.serving.store import StoredFeatures
-from winnow.serving.values import json_value
+from winnow.serving.values import json_value, key_token
 from winnow.streams.consumer import key_schemas_of
 
 __all__ = ["SnapshotReader"]
@@ -37,6 +39,9 @@ class SnapshotReader:
         The feature groups it was saved with.
     reload_seconds
         How often at most to check the file for a newer checkpoint.
+    max_cached
+        The most keys whose values are kept between requests (the cache is emptied when full,
+        so requests for many unknown keys cannot grow memory without bound).
     """
 
     def __init__(
@@ -45,10 +50,12 @@ class SnapshotReader:
         groups: Sequence[FeatureGroup],
         *,
         reload_seconds: float = 1.0,
+        max_cached: int = 1_000_000,
     ) -> None:
         self._path = Path(path)
         self._groups = list(groups)
         self._reload_seconds = reload_seconds
+        self._max_cached = max_cached
         self._lock = threading.Lock()
         self._checked = 0.0
         self._stamp: tuple[int, int] | None = None
@@ -61,6 +68,7 @@ class SnapshotReader:
         self._engine = OnlineEngine.load(self._path, self._groups)
         self._stamp = (stat.st_mtime_ns, stat.st_size)
         self._schemas = key_schemas_of(self._engine.position)
+        self._cache: dict[tuple[str, str], StoredFeatures] = {}
 
     def _fresh(self) -> None:
         now = time.monotonic()
@@ -84,16 +92,21 @@ class SnapshotReader:
     def read(self, group: str, keys: Sequence[tuple[Any, ...]]) -> list[StoredFeatures | None]:
         """Compute the features of ``keys`` from the snapshot's state."""
         self._fresh()
-        engine = self._engine
-        as_of = self.as_of
-        plain = [k[0] if len(k) == 1 else k for k in keys]
-        table = engine.features_many(group, plain, at=as_of)
-        names = [c for c in table.column_names if c.startswith(f"{group}__")]
-        columns = {c: table.column(c).to_pylist() for c in names}
-        return [
-            StoredFeatures({c: json_value(columns[c][i]) for c in names}, as_of, found=None)
-            for i in range(table.num_rows)
-        ]
+        cache = self._cache
+        tokens = [(group, key_token(k)) for k in keys]
+        missing = [i for i, t in enumerate(tokens) if t not in cache]
+        if missing:
+            if len(cache) + len(missing) > self._max_cached:
+                cache.clear()
+            as_of = self.as_of
+            plain = [keys[i][0] if len(keys[i]) == 1 else keys[i] for i in missing]
+            table = self._engine.features_many(group, plain, at=as_of)
+            names = [c for c in table.column_names if c.startswith(f"{group}__")]
+            columns = {c: table.column(c).to_pylist() for c in names}
+            for row, i in enumerate(missing):
+                values = {c: json_value(columns[c][row]) for c in names}
+                cache[tokens[i]] = StoredFeatures(values, as_of, found=None)
+        return [cache[t] for t in tokens]
 
     def key_schema(self, group: str) -> pa.Schema | None:
         """The key schema the stream consumer recorded in the snapshot, if any."""
