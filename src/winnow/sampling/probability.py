@@ -255,7 +255,7 @@ def _weights(table: pa.Table, column: str, *, where: str) -> np.ndarray:
     if len(bad):
         raise SchemaError(
             f"{where}: weight column {column!r} must be finite and >= 0; row {int(bad[0])} has "
-            f"{values[bad[0]]!r} ({len(bad)} such rows)"
+            f"{float(values[bad[0]])!r} ({len(bad)} such rows)"
         )
     return values
 
@@ -263,35 +263,28 @@ def _weights(table: pa.Table, column: str, *, where: str) -> np.ndarray:
 def _rosen_inclusion(weights: np.ndarray, n: int) -> np.ndarray:
     """Rosén's approximation of successive-sampling inclusion probabilities.
 
-    ``pi_i = 1 - exp(-w_i * t)`` with ``t`` solving ``sum(pi_i) = n`` (monotone, solved by
-    bisection on ``log t`` to double precision).
+    ``pi_i = 1 - exp(-w_i * t)`` with ``t`` solving ``sum(pi_i) = n``. The left side is concave
+    and increasing in ``t`` and is <= n at ``t0 = n / sum(w)``, so Newton's method from ``t0``
+    climbs monotonically to the root.
     """
     positive = weights > 0
     m = int(positive.sum())
     if n >= m:
         return positive.astype(np.float64)
-    w = weights[positive]
-    lo, hi = -60.0, 60.0
-    target = float(n)
-    w_scaled = w / w.mean()
+    w = weights[positive] / weights[positive].mean()
+    t = n / float(w.sum())
     for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        s = float((-np.expm1(-w_scaled * np.exp(mid))).sum())
-        if s < target:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-12:
-            break
-    t = float(np.exp(0.5 * (lo + hi)))
-    for _ in range(3):  # Newton polish: f(t) = sum(1 - exp(-w t)) - n, f'(t) = sum(w exp(-w t))
-        e = np.exp(-w_scaled * t)
-        slope = float((w_scaled * e).sum())
+        e = np.exp(-w * t)
+        f = float((-np.expm1(-w * t)).sum()) - n
+        slope = float((w * e).sum())
         if slope <= 0:
             break
-        t -= (float((-np.expm1(-w_scaled * t)).sum()) - target) / slope
+        step = -f / slope
+        t += step
+        if abs(step) <= 1e-15 * t:
+            break
     pi = np.zeros(len(weights), dtype=np.float64)
-    pi[positive] = -np.expm1(-w_scaled * t)
+    pi[positive] = -np.expm1(-w * t)
     return pi
 
 

@@ -76,7 +76,10 @@ class Reservoir:
         self._store = ItemStore(self.k)
         self.count_ = 0
         self.random_draws_ = 1
-        self._block = max(4096, min(self.k, 1 << 20))
+        # blocks of replacement events double from 64 up to max(4096, min(k, 2**20)); their
+        # sizes depend only on how many came before, so batching never changes the sample
+        self._block = 64
+        self._block_cap = max(4096, min(self.k, 1 << 20))
         # W after the fill: the largest of k uniform keys, u ** (1 / k)
         self._log_w = float(np.log1p(-self._rng.random())) / self.k
         self._last = float(self.k - 1)  # position of the latest generated replacement
@@ -85,6 +88,7 @@ class Reservoir:
 
     def _extend(self) -> None:
         m = self._block
+        self._block = min(2 * m, self._block_cap)
         u = 1.0 - self._rng.random(m)  # (0, 1]
         v = 1.0 - self._rng.random(m)
         slots = self._rng.integers(0, self.k, size=m, dtype=np.int64)

@@ -51,7 +51,7 @@ def _weights(items: Any, weights: Any, length: int, *, where: str) -> np.ndarray
     if len(bad):
         raise SchemaError(
             f"{where}: weights must be finite and >= 0; item {int(bad[0])} of the batch has "
-            f"{w[bad[0]]!r}"
+            f"{float(w[bad[0]])!r}"
         )
     return w
 
