@@ -81,6 +81,10 @@ class AggState:
 
     __slots__ = ()
 
+    def fresh(self) -> AggState:
+        """A new, empty state of the same aggregation."""
+        raise NotImplementedError
+
     def add(self, t: Arr, v: Arr, m: Mask, a: int, b: int) -> None:
         """Add events ``[a, b)`` (in (time, sequence) order) at the end of the range."""
         raise NotImplementedError
@@ -124,6 +128,9 @@ class _CountState(AggState):
 
     def evict(self, t: Arr, v: Arr, m: Mask, a: int, b: int, bound: int) -> None:
         self.n -= b - a
+
+    def fresh(self) -> AggState:
+        return _CountState()
 
     def reset(self) -> None:
         self.n = 0
@@ -174,6 +181,9 @@ class _IntMoments(AggState):
         self.s1 -= s1
         self.s2 -= s2
 
+    def fresh(self) -> AggState:
+        return _IntMoments(self.result)
+
     def reset(self) -> None:
         self.n = self.s1 = self.s2 = 0
 
@@ -210,6 +220,9 @@ class _FloatMoments(AggState):
     def __init__(self, result: str) -> None:
         self.result = result
         self.reset()
+
+    def fresh(self) -> AggState:
+        return _FloatMoments(self.result)
 
     def reset(self) -> None:
         self.n = 0
@@ -302,6 +315,9 @@ class _FloatSum(AggState):
         self.result = result
         self.reset()
 
+    def fresh(self) -> AggState:
+        return _FloatSum(self.result)
+
     def reset(self) -> None:
         self.n = 0
         self.s = self.c = 0.0
@@ -359,6 +375,9 @@ class _ChanStd(AggState):
     def __init__(self) -> None:
         self.reset()
 
+    def fresh(self) -> AggState:
+        return _ChanStd()
+
     def reset(self) -> None:
         self.n = 0
         self.mean = 0.0
@@ -413,8 +432,11 @@ class _WindowExtreme(AggState):
         self.is_max = is_max
         self.dq: deque[tuple[int, Any]] = deque()
 
+    def fresh(self) -> AggState:
+        return _WindowExtreme(is_max=self.is_max)
+
     def reset(self) -> None:
-        self.dq.clear()
+        self.dq = deque()
 
     def add(self, t: Arr, v: Arr, m: Mask, a: int, b: int) -> None:
         dq = self.dq
@@ -494,6 +516,9 @@ class _LifetimeExtreme(AggState):
         self.is_max = is_max
         self.best: Any = None
 
+    def fresh(self) -> AggState:
+        return _LifetimeExtreme(is_max=self.is_max)
+
     def reset(self) -> None:
         self.best = None
 
@@ -531,6 +556,9 @@ class _WindowDistinct(AggState):
 
     def __init__(self) -> None:
         self.counts: Counter[Any] = Counter()
+
+    def fresh(self) -> AggState:
+        return _WindowDistinct()
 
     def reset(self) -> None:
         self.counts = Counter()
@@ -581,6 +609,9 @@ class _LifetimeDistinct(AggState):
     def __init__(self) -> None:
         self.seen: set[Any] = set()
 
+    def fresh(self) -> AggState:
+        return _LifetimeDistinct()
+
     def reset(self) -> None:
         self.seen = set()
 
@@ -614,6 +645,9 @@ class _Ordered(AggState):
 
     def reset(self) -> None:
         """The window lives in the buffer; a reset only concerns the buffer's ranges."""
+
+    def fresh(self) -> AggState:
+        return _Ordered(self.mode, k=self.k, lifetime=self.lifetime)
 
     def add(self, t: Arr, v: Arr, m: Mask, a: int, b: int) -> None:
         """Nothing to do: the buffer holds the events."""

@@ -17,6 +17,7 @@ state covers every processed event before ``hi``.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -66,24 +67,29 @@ class Layout:
         finite = [w for w in self.windows if w is not None]
         self.keep = max([*finite, lateness, 0])
 
+        self._templates = [
+            make_state(f, kinds[c] if c >= 0 else "i")
+            for f, c in zip(features, self.feature_column, strict=True)
+        ]
+        self.plan = [
+            (f, self.feature_column[f], self.windows[f]) for f in range(len(features))
+        ]
+
     def states(self) -> list[AggState]:
         """Fresh aggregation states for a new key."""
-        return [
-            make_state(f, self.kinds[c] if c >= 0 else "i")
-            for f, c in zip(self.features, self.feature_column, strict=True)
-        ]
+        return [t.fresh() for t in self._templates]
 
 
 class KeyState:
     """Events and aggregation states of one key (see the module docstring for the positions)."""
 
     __slots__ = (
-        "hi", "last", "lo", "n", "newest", "p_seqs", "p_times", "p_vals", "proc", "seqs",
+        "hi", "last", "lo", "n", "p_seqs", "p_times", "p_vals", "proc", "seqs",
         "slot_id", "start", "states", "times", "valid", "vals",
     )
 
     def __init__(self, layout: Layout) -> None:
-        cap = 8
+        cap = 64
         self.times: npt.NDArray[np.int64] = np.empty(cap, dtype=np.int64)
         self.seqs: npt.NDArray[np.int64] = np.empty(cap, dtype=np.int64)
         self.vals: list[npt.NDArray[Any]] = [np.empty(cap, dtype=_DTYPES[k]) for k in layout.kinds]
@@ -92,8 +98,6 @@ class KeyState:
         self.lo = [0] * len(layout.features)
         #: newest processed time (T), or None before the first processed event
         self.last: int | None = None
-        #: newest accepted time, processed or not (for the lateness rule)
-        self.newest: int | None = None
         self.states = layout.states()
         #: index of this key in its group's list of keys (set by the engine)
         self.slot_id = 0
@@ -193,7 +197,7 @@ class KeyState:
         times = self.times
         if self._in_order():
             new_last = int(times[n - 1])
-            hi_new = start + int(np.searchsorted(times[start:n], new_last, side="left"))
+            hi_new = start + int(times[start:n].searchsorted(new_last))
             for f, state in enumerate(self.states):
                 c = layout.feature_column[f]
                 v, m = (self.vals[c], self.valid[c]) if c >= 0 else (times, times)
@@ -203,7 +207,7 @@ class KeyState:
                     continue
                 bound = new_last - w
                 lo_new = self.lo[f] + int(
-                    np.searchsorted(times[self.lo[f] : n], bound, side="left")
+                    times[self.lo[f] : n].searchsorted(bound)
                 )
                 if lo_new >= self.hi:
                     state.reset()
@@ -231,6 +235,9 @@ class KeyState:
                 return False
         if rt.size < 2:
             return True
+        if rt.size <= 32:
+            pairs = list(zip(rt.tolist(), rs.tolist(), strict=True))
+            return all(x < y for x, y in itertools.pairwise(pairs))
         dt = np.diff(rt)
         if (dt < 0).any():
             return False
@@ -249,7 +256,7 @@ class KeyState:
         covered = covered[order]
         times = self.times
         new_last = int(times[n - 1])
-        hi_new = start + int(np.searchsorted(times[start:n], new_last, side="left"))
+        hi_new = start + int(times[start:n].searchsorted(new_last))
         fresh = np.flatnonzero(~covered[: hi_new - start]) + start
         for f, state in enumerate(self.states):
             c = layout.feature_column[f]
@@ -259,7 +266,7 @@ class KeyState:
                 if fresh.size:
                     state.add(times[fresh], v[fresh], m[fresh], 0, fresh.size)
                 continue
-            lo_new = start + int(np.searchsorted(times[start:n], new_last - w, side="left"))
+            lo_new = start + int(times[start:n].searchsorted(new_last - w))
             state.reset()
             state.add(times, v, m, lo_new, hi_new)
             self.lo[f] = lo_new
@@ -269,7 +276,7 @@ class KeyState:
     def _compact(self, layout: Layout, last: int) -> None:
         start, n = self.start, self.n
         keep_from = start + int(
-            np.searchsorted(self.times[start:n], last - layout.keep, side="left")
+            self.times[start:n].searchsorted(last - layout.keep)
         )
         if keep_from <= start:
             return
@@ -298,7 +305,7 @@ class KeyState:
                 out.append(state.value(times, v, m, start, hi, start, qhi, -(2**62)))
                 continue
             lo = self.lo[f]
-            qlo = max(start + int(np.searchsorted(live, at - w, side="left")), lo)
+            qlo = max(start + int(live.searchsorted(at - w)), lo)
             if qlo > hi:
                 # the window starts after every event the state holds: aggregate it afresh
                 state = make_state(layout.features[f], layout.kinds[c] if c >= 0 else "i")
@@ -322,7 +329,6 @@ class KeyState:
             "hi": self.hi - s,
             "lo": [x - s for x in self.lo],
             "last": self.last,
-            "newest": self.newest,
             "states": [st.to_json() for st in self.states],
         }
 
@@ -347,7 +353,6 @@ class KeyState:
         ks.hi = int(data["hi"])
         ks.lo = [int(x) for x in data["lo"]]
         ks.last = data["last"]
-        ks.newest = data["newest"]
         for state, blob in zip(ks.states, data["states"], strict=True):
             state.load_json(blob)
         return ks

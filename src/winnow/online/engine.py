@@ -136,6 +136,11 @@ class _GroupRuntime:
             self._set_layout([arrow_kind(self.types[c]) for c in self.columns])
         self.keys: dict[Any, KeyState] = {}
         self.slots: list[KeyState] = []
+        #: per slot: the newest accepted event time (_NEG: none yet), for the lateness rule
+        self.newest = np.full(64, _NEG, dtype=np.int64)
+        #: the keys in slot order as Arrow (single-column keys), plus keys added since
+        self.known: pa.Array | None = None
+        self.known_tail: list[Any] = []
         self.chunks: list[tuple[npt.NDArray[Any], ...]] = []
         self.chunked = 0
         self.next_seq = 0
@@ -177,7 +182,52 @@ class _GroupRuntime:
             ks.slot_id = len(self.slots)
             self.keys[key] = ks
             self.slots.append(ks)
+            self.known_tail.append(key)
+            if ks.slot_id >= self.newest.size:
+                grown = np.full(2 * self.newest.size, _NEG, dtype=np.int64)
+                grown[: self.newest.size] = self.newest
+                self.newest = grown
         return ks
+
+    def slots_of(self, table: pa.Table) -> npt.NDArray[np.int64]:
+        """The slot of each row's key, creating the keys not seen before."""
+        if not self.single:
+            keys, inverse = _key_codes(table, self)
+            ids = np.fromiter(
+                (self.key_state(k).slot_id for k in keys), dtype=np.int64, count=len(keys)
+            )
+            return ids[inverse]
+        name = self.key_cols[0]
+        col = table[name].combine_chunks()
+        if col.null_count:
+            first = int(pc.index(pc.is_null(col), True).as_py())
+            raise SchemaError(
+                f"key column {name!r} of {self.where()} is null at row {first} of the batch; "
+                f"every event needs its entity key"
+            )
+        for _attempt in range(2):
+            known = self._known(col.type)
+            if known is not None and col.type != known.type:
+                col = col.cast(known.type)
+            idx = pc.index_in(col, value_set=known) if known is not None else None
+            if idx is not None and idx.null_count == 0:
+                found: npt.NDArray[np.int64] = idx.to_numpy().astype(np.int64)
+                return found
+            fresh = col if idx is None else col.filter(pc.is_null(idx))
+            for key in pc.unique(fresh).to_pylist():
+                self.key_state(key)
+        raise AssertionError("every key has a slot after creating the new ones")
+
+    def _known(self, typ: pa.DataType) -> pa.Array | None:
+        if self.known_tail:
+            tail = pa.array(self.known_tail, type=self.known.type if self.known else None)
+            self.known = tail if self.known is None else pa.concat_arrays([self.known, tail])
+            self.known_tail = []
+        return self.known
+
+    def slot_keys(self) -> list[Any]:
+        """The keys in slot order."""
+        return list(self.keys)
 
     def routes(self, names: Iterable[str] | Mapping[str, Any]) -> bool:
         return all(c in names for c in self.columns)
@@ -231,7 +281,7 @@ class OnlineEngine:
         dead_letter: DeadLetterSink | str | os.PathLike[str] | None = None,
         schema: pa.Schema | None = None,
         process_every: int = 256,
-        flush_every: int = 131_072,
+        flush_every: int = 262_144,
     ) -> None:
         items = [groups] if isinstance(groups, FeatureGroup) else list(groups)
         if not items:
@@ -311,13 +361,13 @@ class OnlineEngine:
         ks = rt.keys.get(key)
         if ks is None:
             ks = rt.key_state(key)
-        newest = ks.newest
-        if newest is not None and t < newest - rt.lateness:
+        newest = int(rt.newest[ks.slot_id])
+        if newest != _NEG and t < newest - rt.lateness:
             rt.late += 1
             self.dead_letter.write([_late_letter(rt, key, t, seq, newest, dict(event))])
             return
-        if newest is None or t > newest:
-            ks.newest = t
+        if t > newest:
+            rt.newest[ks.slot_id] = t
             if self._latest is None or t > self._latest:
                 self._latest = t
         ks.p_times.append(t)
@@ -352,7 +402,7 @@ class OnlineEngine:
                 raise ColumnNotFoundError(col, names, where=rt.where())
         layout = rt.ensure_layout_from_types(table.schema)
         n = table.num_rows
-        keys, inverse = _key_codes(table, rt)
+        slots = rt.slots_of(table)
         times_col = to_utc(table[rt.time], name=rt.time).cast(pa.int64())
         if times_col.null_count:
             first = int(pc.index(pc.is_null(times_col), True).as_py())
@@ -367,25 +417,24 @@ class OnlineEngine:
             seqs = np.arange(rt.next_seq, rt.next_seq + n, dtype=np.int64)
         rt.next_seq += n
         rt.events += n
-        states = [rt.key_state(k) for k in keys]
-        late, late_newest = self._lateness(rt, states, inverse, times)
+        late = self._lateness(rt, slots, times)
         if late is not None:
-            accepted = ~late
-            idx = np.flatnonzero(late)
+            mask, before = late
+            idx = np.flatnonzero(mask)
             rows = table.take(pa.array(idx)).to_pylist()
+            keys = rt.slot_keys()
             letters = [
-                _late_letter(rt, keys[int(inverse[i])], int(times[i]), int(seqs[i]),
-                             int(newest), row)
-                for (i, newest), row in zip(late_newest, rows, strict=True)
+                _late_letter(rt, keys[int(slots[i])], int(times[i]), int(seqs[i]), newest, row)
+                for i, newest, row in zip(idx.tolist(), before, rows, strict=True)
             ]
             rt.late += len(letters)
             self.dead_letter.write(letters)
+            accepted = ~mask
             table = table.filter(pa.array(accepted))
-            inverse, times, seqs = inverse[accepted], times[accepted], seqs[accepted]
+            slots, times, seqs = slots[accepted], times[accepted], seqs[accepted]
             if table.num_rows == 0:
                 return
-        slots = np.fromiter((s.slot_id for s in states), dtype=np.int64, count=len(states))
-        chunk: list[npt.NDArray[Any]] = [slots[inverse], times, seqs]
+        chunk: list[npt.NDArray[Any]] = [slots, times, seqs]
         for c, kind in zip(rt.columns, layout.kinds, strict=True):
             values, valid = to_numpy(table[c], kind)
             chunk += [values, valid]
@@ -395,60 +444,46 @@ class OnlineEngine:
             self._flush(rt)
 
     def _lateness(
-        self,
-        rt: _GroupRuntime,
-        states: list[KeyState],
-        inverse: npt.NDArray[np.int64],
-        times: npt.NDArray[np.int64],
-    ) -> tuple[npt.NDArray[np.bool_] | None, list[tuple[int, int]]]:
-        """Apply the lateness rule to a batch: the late mask (None when none is late) and,
-        per late row, (row, the key's newest time when it arrived)."""
-        prev = np.fromiter(
-            (_NEG if s.newest is None else s.newest for s in states), dtype=np.int64,
-            count=len(states),
-        )
-        order = np.argsort(inverse, kind="stable")
+        self, rt: _GroupRuntime, slots: npt.NDArray[np.int64], times: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.bool_], list[int]] | None:
+        """Apply the lateness rule to a batch and advance each key's newest time.
+
+        Returns None when no event is late, else the late mask and, per late event, its key's
+        newest time when it arrived.
+        """
+        order = np.argsort(slots, kind="stable")
         ts = times[order]
-        seg = inverse[order]
+        seg = slots[order]
         first = np.empty(ts.size, dtype=bool)
         first[0] = True
         first[1:] = seg[1:] != seg[:-1]
+        prev = rt.newest[seg[first]]
         backwards = (~first[1:]) & (ts[1:] < ts[:-1])
-        if not backwards.any() and bool((ts[first] >= prev[seg[first]]).all()):
+        if not backwards.any() and bool((ts[first] >= prev).all()):
             ends = np.empty(ts.size, dtype=bool)
             ends[-1] = True
             ends[:-1] = first[1:]
-            newest = ts[ends]
-            self._bump(states, seg[ends], newest)
-            return None, []
+            rt.newest[seg[ends]] = ts[ends]
+            self._advance(int(ts[ends].max()))
+            return None
         # some event goes back in time: apply the rule in arrival order
-        running = prev.tolist()
+        newest = rt.newest
         late = np.zeros(times.size, dtype=bool)
-        late_newest: list[tuple[int, int]] = []
+        before: list[int] = []
         lateness = rt.lateness
-        for i, (u, t) in enumerate(zip(inverse.tolist(), times.tolist(), strict=True)):
-            cur = running[u]
+        for i, (u, t) in enumerate(zip(slots.tolist(), times.tolist(), strict=True)):
+            cur = int(newest[u])
             if cur != _NEG and t < cur - lateness:
                 late[i] = True
-                late_newest.append((i, cur))
+                before.append(cur)
             elif t > cur:
-                running[u] = t
-        ends_u = np.arange(len(states))
-        self._bump(states, ends_u, np.array(running, dtype=np.int64))
-        return (late if late.any() else None), late_newest
+                newest[u] = t
+        self._advance(int(times.max()))
+        return (late, before) if before else None
 
-    def _bump(
-        self, states: list[KeyState], which: npt.NDArray[Any], newest: npt.NDArray[np.int64]
-    ) -> None:
-        for u, t in zip(which.tolist(), newest.tolist(), strict=True):
-            if t == _NEG:
-                continue
-            s = states[u]
-            if s.newest is None or t > s.newest:
-                s.newest = t
-        top = int(newest.max())
-        if top != _NEG and (self._latest is None or top > self._latest):
-            self._latest = top
+    def _advance(self, t: int) -> None:
+        if self._latest is None or t > self._latest:
+            self._latest = t
 
     def _flush(self, rt: _GroupRuntime) -> None:
         """Split the buffered micro-batches by key and append each key's run to its buffer."""
@@ -516,13 +551,14 @@ class OnlineEngine:
 
     def _values(self, rt: _GroupRuntime, key: Any, at: int | None) -> list[Any]:
         ks = rt.keys.get(key)
-        if ks is None or ks.newest is None or at is None:
+        newest = _NEG if ks is None else int(rt.newest[ks.slot_id])
+        if ks is None or newest == _NEG or at is None:
             return [f.empty for f in rt.group.features]
-        if at < ks.newest:
+        if at < newest:
             raise StreamError(
                 f"cannot answer feature group {rt.group.name!r} for key {key!r} as of "
-                f"{_iso(at)}: an event at {_iso(ks.newest)} was already ingested for this key "
-                f"and the online state only moves forward. Query at or after {_iso(ks.newest)}, "
+                f"{_iso(at)}: an event at {_iso(newest)} was already ingested for this key "
+                f"and the online state only moves forward. Query at or after {_iso(newest)}, "
                 f"or use wn.backfill for past times"
             )
         assert rt.layout is not None

@@ -67,7 +67,10 @@ def save_engine(engine: OnlineEngine, path: Path) -> Path:
             "late": rt.late,
             "kinds": rt.layout.kinds if rt.layout is not None else None,
             "types": _schema_text(rt.types),
-            "keys": [[_key_json(k), ks.to_json()] for k, ks in rt.keys.items()],
+            "keys": [
+                [_key_json(k), int(rt.newest[ks.slot_id]), ks.to_json()]
+                for k, ks in rt.keys.items()
+            ],
         }
     document = {
         "format": FORMAT,
@@ -130,10 +133,12 @@ def load_engine(
         rt.types.update(_schema_from(blob["types"]))
         if blob["kinds"] is not None:
             rt._set_layout(list(blob["kinds"]))
-        for key_data, state in blob["keys"]:
+        for key_data, newest, state in blob["keys"]:
             assert rt.layout is not None
-            ks = KeyState.from_json(rt.layout, state)
-            ks.slot_id = len(rt.slots)
-            rt.keys[_key_from(key_data, rt.single)] = ks
-            rt.slots.append(ks)
+            ks = rt.key_state(_key_from(key_data, rt.single))
+            restored = KeyState.from_json(rt.layout, state)
+            restored.slot_id = ks.slot_id
+            rt.keys[_key_from(key_data, rt.single)] = restored
+            rt.slots[ks.slot_id] = restored
+            rt.newest[ks.slot_id] = int(newest)
     return engine
