@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 import winnow as wn
-from winnow.cli.app import app
+from winnow.cli.app import app, main
 
 from .test_ingest import BAD_CSV, BAD_CSV_EXPECTED, GOOD_ROWS, SCHEMA
 
@@ -72,7 +72,9 @@ def test_convert_every_format_pair_round_trips(tmp_path: Path) -> None:
         assert pq.read_table(back).equals(table), ext
 
 
-def test_errors_exit_non_zero_with_one_line(tmp_path: Path) -> None:
+def test_errors_exit_non_zero_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     pkl = tmp_path / "t.pkl"
     pkl.write_bytes(b"not even a pickle")
     cases = [
@@ -82,12 +84,11 @@ def test_errors_exit_non_zero_with_one_line(tmp_path: Path) -> None:
         (["inspect", str(tmp_path / "nope.parquet")], "no such file"),
     ]
     for args, message in cases:
-        proc = subprocess.run(
-            [sys.executable, "-c", "from winnow.cli.app import main; main()", *args],
-            capture_output=True, text=True, check=False,
-        )
-        assert proc.returncode == 1, (args, proc.stderr)
-        lines = proc.stderr.strip().splitlines()
+        monkeypatch.setattr(sys, "argv", ["winnow", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()  # the console script's entry point
+        assert exited.value.code == 1, args
+        lines = capsys.readouterr().err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
     assert not (tmp_path / "x.parquet").exists()
 
