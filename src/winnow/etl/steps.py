@@ -231,6 +231,14 @@ class Dedupe(Step):
         The key column(s).
     latest_by
         Time or version column(s) deciding which row is latest.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from winnow.etl import Pipeline
+    >>> updates = pa.table({"id": [1, 1, 2, 1], "at": [5, 9, 1, 9], "v": ["a", "b", "c", "d"]})
+    >>> Pipeline(extract=updates, steps=[Dedupe("id", latest_by="at")]).run().table.to_pydict()
+    {'id': [2, 1], 'at': [1, 9], 'v': ['c', 'd']}
     """
 
     kind: ClassVar[str] = "dedupe"
@@ -299,9 +307,10 @@ class Derive(Step):
 class Join(Step):
     """Join another source onto the rows.
 
-    Output columns: the key columns once (under the left names), the left's other columns,
-    then the right's other columns; a right column whose name is taken gets ``suffix``.
-    ``semi`` and ``anti`` keep only the left's columns (rows with / without a match).
+    Output columns: the left's columns in their order (the key columns once, under the left
+    names), then the right's non-key columns; a right column whose name is taken gets
+    ``suffix``. ``semi`` and ``anti`` keep only the left's columns (rows with / without a
+    match). Null keys match nothing.
 
     Parameters
     ----------
@@ -313,6 +322,16 @@ class Join(Step):
         ``inner``, ``left``, ``right``, ``full``, ``semi`` or ``anti``.
     suffix
         Appended to right-side column names that clash with the left's.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from winnow.etl import Pipeline
+    >>> orders = pa.table({"customer": ["a", "b", "z"], "amount": [1.0, 2.0, 3.0]})
+    >>> customers = pa.table({"customer": ["a", "b"], "country": ["FR", "DE"]})
+    >>> step = Join(customers, on="customer", how="left")
+    >>> Pipeline(extract=orders, steps=[step]).run().table.column("country").to_pylist()
+    ['FR', 'DE', None]
     """
 
     kind: ClassVar[str] = "join"
