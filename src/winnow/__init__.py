@@ -6,6 +6,7 @@ split and label soundly; and build versioned datasets whose every row traces to 
 """
 
 from winnow.backfill import backfill, explain
+from winnow.consistency import ConsistencyReport, FeatureConsistency, check_consistency
 from winnow.errors import (
     ColumnNotFoundError,
     DefinitionError,
@@ -107,4 +108,7 @@ __all__ = [
     "JsonLinesDeadLetterSink",
     "ListDeadLetterSink",
     "OnlineEngine",
+    "ConsistencyReport",
+    "FeatureConsistency",
+    "check_consistency",
 ]

@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "winnow.cli.sampling",
     "winnow.cli.stream",
     "winnow.cli.serve",
+    "winnow.cli.consistency",
     "winnow.cli.labeling",
 )
 
