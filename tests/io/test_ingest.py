@@ -253,3 +253,11 @@ def test_bad_line_far_into_a_large_file_gets_its_line_number(tmp_path: Path) -> 
     assert result.quarantine.column("position").to_pylist() == [300_002, 350_002]
     assert result.quarantine.column("raw").to_pylist() == ["300000,1,2", "350000,abc"]
     assert result.accepted == n - 2
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column_name(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfa,b\n1,2\n1,x\n")
+    result = wn.read(path, schema=Schema([Field("a", "int64"), Field("b", "int64")]))
+    assert result.table.to_pylist() == [{"a": 1, "b": 2}]
+    assert result.quarantine.column("position").to_pylist() == [3]

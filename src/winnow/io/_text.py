@@ -60,10 +60,17 @@ class TextRecords:
         return self.index().text(self.lines_of(rows))
 
 
+@dataclass
 class _CsvRecords(TextRecords):
-    """CSV records; their line numbers are worked out only when someone asks for them."""
+    """CSV records; their line numbers are worked out only when someone asks for them.
 
-    invalid_ordinals: npt.NDArray[np.int64]
+    ``invalid_ordinals`` are Arrow's numbers of the rows it skipped (1-based among the
+    non-empty lines, header included).
+    """
+
+    invalid_ordinals: npt.NDArray[np.int64] = field(
+        default_factory=lambda: np.zeros(0, np.int64)
+    )
 
     def lines_of(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         if self._record_lines is None:
@@ -138,8 +145,8 @@ def read_csv_text(
                      for _, exp, act, _ in invalid],
         bad_raw=[text for *_, text in invalid],
         complete=complete,
+        invalid_ordinals=ordinals,
     )
-    records.invalid_ordinals = ordinals
     if len(ordinals):
         records.bad_lines = records.index().nonempty[ordinals - 1]
     return records

@@ -334,7 +334,7 @@ def csv_header(file: str | os.PathLike[str]) -> list[str]:
     """The column names on the first line of a CSV file."""
     import csv
 
-    with open(file, encoding="utf-8", newline="") as handle:
+    with open(file, encoding="utf-8-sig", newline="") as handle:  # a BOM is not a name
         line = handle.readline()
     if not line.strip():
         raise FormatError(f"CSV file {os.fspath(file)!r} has no header line; add one")
