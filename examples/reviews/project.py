@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from reviews_lfs import LABELING_FUNCTIONS, corpus_path, read_corpus
 
 from winnow.datasets import Dataset, Input, Labels, Spine, Split
-
-from reviews_lfs import LABELING_FUNCTIONS, corpus_path, read_corpus
 
 
 def prepare(tables: dict[str, pa.Table]) -> dict[str, pa.Table]:

@@ -42,7 +42,7 @@ def _png(fig: Any) -> str:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
     plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img alt="plot" class="plot" src="data:image/png;base64,{data}">'
@@ -50,11 +50,12 @@ def _png(fig: Any) -> str:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    head_row = f"<tr>{head}</tr>" if any(str(h) for h in header) else ""
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
         for row in rows
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<table>{head_row}{body}</table>"
 
 
 def _fmt(value: Any) -> str:
@@ -104,7 +105,13 @@ def _splits_plot(manifest: Mapping[str, Any], parts: Mapping[str, pa.Table]) -> 
         lo, hi = float(days.min()), float(days.max())
         ax2.barh(i, max(hi - lo, 0.5), left=lo, color=_COLORS[i % len(_COLORS)])
     ax2.set_yticks(range(len(names)), names)
-    ax2.set_xlabel("days since 1970-01-01 (UTC)")
+    if time:
+        import matplotlib.dates as mdates
+
+        # matplotlib's date numbers are days since 1970-01-01, as computed above
+        ax2.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+        ax2.tick_params(axis="x", labelrotation=30, labelsize=8)
+    ax2.set_xlabel("UTC")
     ax2.set_title(f"Time range per split ({time})")
     fig.tight_layout()
     return _png(fig)
