@@ -233,3 +233,24 @@ def test_bad_extract_is_a_definition_error(bad: object) -> None:
 
     with pytest.raises(DefinitionError, match="pipeline extract"):
         Pipeline(extract=bad)  # type: ignore[arg-type]
+
+
+def test_output_times_are_utc_microseconds() -> None:
+    table = pa.table({"s": ["2024-01-01 10:00:00.123456789"]})
+    exprs = {
+        "naive": "CAST(s AS TIMESTAMP)",
+        "ns": "CAST(s AS TIMESTAMP_NS)",
+        "aware": "CAST(s AS TIMESTAMPTZ)",
+        "sec": "CAST(s AS TIMESTAMP_S)",
+    }
+    out = Pipeline(extract=table, steps=[Derive(exprs)]).run().table
+    for name in exprs:
+        assert out.schema.field(name).type == pa.timestamp("us", tz="UTC")
+    row = out.to_pylist()[0]
+    assert (
+        row["naive"]
+        == row["ns"]
+        == row["aware"]
+        == dt.datetime(2024, 1, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    )
+    assert row["sec"] == dt.datetime(2024, 1, 1, 10, tzinfo=UTC)

@@ -39,6 +39,23 @@ def _with_seq(table: pa.Table, *, where: str) -> pa.Table:
     return table.append_column(SEQ, pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
 
+def _utc_times(table: pa.Table) -> pa.Table:
+    """Make naive timestamps (e.g. from a cast to TIMESTAMP) ``timestamp[us, tz=UTC]``.
+
+    DESIGN.md: a naive timestamp is read as UTC, and times are UTC microseconds everywhere;
+    nanosecond timestamps are truncated to the microsecond.
+    """
+    for i, field in enumerate(table.schema):
+        typ = field.type
+        if pa.types.is_timestamp(typ) and (typ.tz is None or typ.tz != "UTC" or typ.unit != "us"):
+            column = table.column(i)
+            if typ.tz is None:
+                column = column.cast(pa.timestamp(typ.unit, tz="UTC"))
+            utc = column.cast(pa.timestamp("us", tz="UTC"), safe=False)  # ns -> us truncates
+            table = table.set_column(i, field.name, utc)
+    return table
+
+
 class _Run:
     """One execution: a DuckDB connection and the relations registered for the current step."""
 
@@ -196,7 +213,7 @@ class Pipeline:
                 )
             )
             current = result
-        return current, tuple(reports)
+        return _utc_times(current), tuple(reports)
 
     def run(self, *, progress: ProgressCallback | None = None) -> PipelineReport:
         """Extract, transform and load; return the run report.
