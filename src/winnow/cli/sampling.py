@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from winnow.errors import DefinitionError
+from winnow.errors import DefinitionError, SinkError
 
 __all__ = ["register"]
 
@@ -259,6 +259,8 @@ def split_command(
     from winnow.io.atomic import atomic_dir
     from winnow.splits import group_split, random_split, time_split
 
+    if outdir.exists() and not overwrite:
+        raise SinkError(f"{outdir} already exists; choose another OUTDIR or pass --overwrite")
     data = read_table(src)
     if by == "random":
         if seed is None:
