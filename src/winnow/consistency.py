@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from winnow.backfill import backfill
 from winnow.errors import ColumnNotFoundError, DefinitionError
 from winnow.features.group import FeatureGroup
+from winnow.features.source import EventSource
 from winnow.io.formats import read_table
 from winnow.online.engine import OnlineEngine
 from winnow.timestamps import to_utc
@@ -190,6 +191,13 @@ def _group_events(group: FeatureGroup, events: pa.Table | None) -> pa.Table:
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
 
 
+def _on_events(group: FeatureGroup, events: pa.Table) -> FeatureGroup:
+    source = EventSource(
+        events, time=group.time, sequence=group.source.sequence, name=group.source.describe()
+    )
+    return FeatureGroup(group.name, source=source, key=group.key, features=group.features)
+
+
 def _ordered(group: FeatureGroup, table: pa.Table) -> tuple[pa.Table, int]:
     """The group's replayable events in (time, sequence) order, and how many were skipped."""
     for col in group.needed_columns:
@@ -268,6 +276,9 @@ def check_consistency(
     if time not in spine_table.column_names:
         raise ColumnNotFoundError(time, spine_table.column_names, where="the spine")
     event_table = None if events is None else _load(events)
+    if event_table is not None:
+        # both sides read the same events: the batch side gets them as each group's source
+        items = [_on_events(g, event_table) for g in items]
     batch = backfill(spine_table, items, time=time, keys=keys)
     spine_times = to_utc(spine_table[time], name=time).cast(pa.int64()).to_numpy()
     results: list[FeatureConsistency] = []

@@ -285,6 +285,15 @@ class KeyState:
             if c >= 0:
                 state.compacted(self.times, self.vals[c], self.valid[c], start, keep_from)
         self.start = keep_from
+        live = n - keep_from
+        if self.times.size > 256 and self.times.size > 8 * live:
+            # a burst grew the buffer; give the memory back once the window is small again
+            self._shift()
+            cap = max(64, 2 * live)
+            self.times = self.times[:cap].copy()
+            self.seqs = self.seqs[:cap].copy()
+            self.vals = [v[:cap].copy() for v in self.vals]
+            self.valid = [v[:cap].copy() for v in self.valid]
 
     # -- queries -----------------------------------------------------------------------------
 

@@ -356,6 +356,10 @@ class OnlineEngine:
                 f"every event needs its entity key"
             )
         t = raw_time if type(raw_time) is int else _time_of(raw_time, rt.time)
+        values = [
+            _convert(event[c], kind, c, rt)
+            for c, kind in zip(rt.columns, layout.kinds, strict=True)
+        ]
         rt.next_seq += 1
         rt.events += 1
         ks = rt.keys.get(key)
@@ -372,8 +376,8 @@ class OnlineEngine:
                 self._latest = t
         ks.p_times.append(t)
         ks.p_seqs.append(seq)
-        for i, (c, kind) in enumerate(zip(rt.columns, layout.kinds, strict=True)):
-            ks.p_vals[i].append(_convert(event[c], kind, c, rt))
+        for items, value in zip(ks.p_vals, values, strict=True):
+            items.append(value)
         if len(ks.p_times) >= self.process_every:
             ks.process(layout)
 
