@@ -264,8 +264,10 @@ def test_snapshot_holds_definition_hashes_and_position(tmp_path: Path) -> None:
 
 def test_memory_per_key_is_bounded_by_the_longest_window() -> None:
     events = _events([(1, i * S, 1.0, "m") for i in range(5000)])
-    group = wn.FeatureGroup("card", source=wn.EventSource(events, time="ts"), key="card_id",
-                            features=[wn.Count(window="10s"), wn.Sum("amount"), wn.Last("merchant")])
+    group = wn.FeatureGroup(
+        "card", source=wn.EventSource(events, time="ts"), key="card_id",
+        features=[wn.Count(window="10s"), wn.Sum("amount"), wn.Last("merchant")],
+    )
     engine = wn.OnlineEngine([group], process_every=64, flush_every=100)
     state = None
     for start in range(0, 5000, 100):
