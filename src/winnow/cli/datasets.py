@@ -107,7 +107,9 @@ def verify_command(
         for name, status in result.inputs.items():
             _console.print(f"  input {name}: {status}")
     if not result.intact:
-        raise typer.Exit(1)
+        # SystemExit, not typer.Exit: the app runs Click with standalone_mode=False, where an
+        # Exit's code would be returned instead of becoming the process status.
+        raise SystemExit(1)
 
 
 def baseline_command(
