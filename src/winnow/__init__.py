@@ -7,6 +7,7 @@ split and label soundly; and build versioned datasets whose every row traces to 
 
 from winnow.backfill import backfill, explain
 from winnow.consistency import ConsistencyReport, FeatureConsistency, check_consistency
+from winnow.datasets import Dataset, Input, Labels, Sample, Spine, Split, build
 from winnow.errors import (
     ColumnNotFoundError,
     DefinitionError,
@@ -111,4 +112,11 @@ __all__ = [
     "ConsistencyReport",
     "FeatureConsistency",
     "check_consistency",
+    "Dataset",
+    "Input",
+    "Labels",
+    "Sample",
+    "Spine",
+    "Split",
+    "build",
 ]
