@@ -9,11 +9,12 @@ from typing import Any, Literal, Self
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+from threadpoolctl import threadpool_limits
 
 from winnow.errors import SchemaError
 from winnow.labeling.votes import ABSTAIN, check_label_matrix
 
-__all__ = ["BaseLabelModel", "LabelModelWarning", "TieBreak", "compress_rows"]
+__all__ = ["BaseLabelModel", "LabelModelWarning", "TieBreak", "compress_rows", "log_joint"]
 
 TieBreak = Literal["random", "abstain", "lowest"]
 FloatArray = npt.NDArray[np.float64]
@@ -36,15 +37,31 @@ def compress_rows(L: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
         return L, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
     base = int(L.max(initial=0)) + 2
     if m * np.log2(base) < 62:
-        code = np.zeros(n, dtype=np.int64)
-        for j in range(m):  # sources, not rows
-            code = code * base + (L[:, j] + 1)
+        powers = base ** np.arange(m - 1, -1, -1, dtype=np.int64)
+        code = (L + 1) @ powers
         _, first, inverse, counts = np.unique(
             code, return_index=True, return_inverse=True, return_counts=True
         )
         return L[first], inverse.astype(np.int64), counts.astype(np.float64)
     uniq, inverse, counts = np.unique(L, axis=0, return_inverse=True, return_counts=True)
     return uniq.astype(np.int64), inverse.reshape(-1).astype(np.int64), counts.astype(np.float64)
+
+
+def log_joint(U: IntArray, tables: FloatArray, log_prior: FloatArray) -> FloatArray:
+    """``log_prior[c] + sum_j tables[j, U[i, j], c]`` for every row ``i`` and class ``c``.
+
+    ``tables`` is ``(m, k + 1, k)``; its last row per source scores an abstain (``-1`` indexes
+    it). Works source by source and class by class on contiguous columns: ``m * k`` gathers of
+    ``n`` values, no loop over rows.
+    """
+    k = log_prior.shape[0]
+    UT = np.ascontiguousarray(U.T)
+    out = np.empty((k, U.shape[0]))
+    for c in range(k):  # classes
+        out[c] = log_prior[c]
+        for j in range(UT.shape[0]):  # sources
+            out[c] += np.take(np.ascontiguousarray(tables[j, :, c]), UT[j])
+    return np.ascontiguousarray(out.T)
 
 
 class BaseLabelModel(ABC):
@@ -98,8 +115,14 @@ class BaseLabelModel(ABC):
         y_dev = None
         if Y_dev is not None:
             y_dev = np.asarray(Y_dev).astype(np.int64).reshape(-1)
-        self._fit(mat, y_dev=y_dev, L_dev=L_dev)
-        self._diagnose(mat, L_dev=L_dev, Y_dev=y_dev, names=source_names)
+        # Every model depends on a row only through its vote pattern: fit on the distinct
+        # patterns weighted by their counts.
+        uniq, _, counts = compress_rows(mat)
+        # Fitting multiplies small matrices (sources x classes wide) many times: one BLAS
+        # thread is as fast, and far faster when other processes compete for the cores.
+        with threadpool_limits(limits=1, user_api="blas"):
+            self._fit(uniq, counts, y_dev=y_dev, L_dev=L_dev)
+            self._diagnose(uniq, L_dev=L_dev, Y_dev=y_dev, names=source_names)
         return self
 
     def predict_proba(self, L: Any) -> FloatArray:
@@ -170,10 +193,14 @@ class BaseLabelModel(ABC):
 
     # ------------------------------------------------------------------ subclass hooks
     @abstractmethod
-    def _fit(self, L: IntArray, *, y_dev: IntArray | None, L_dev: Any) -> None: ...
+    def _fit(
+        self, U: IntArray, w: FloatArray, *, y_dev: IntArray | None, L_dev: Any
+    ) -> None:
+        """Learn from distinct vote patterns ``U`` that occur ``w`` times each."""
 
     @abstractmethod
-    def _predict_proba(self, L: IntArray) -> FloatArray: ...
+    def _predict_proba(self, L: IntArray) -> FloatArray:
+        """Class probabilities of each row of ``L`` (already checked)."""
 
     # ------------------------------------------------------------------ shared helpers
     def _check_fitted(self) -> None:
@@ -198,9 +225,9 @@ class BaseLabelModel(ABC):
                 LabelModelWarning,
                 stacklevel=3,
             )
-        covered = (L != ABSTAIN).any(axis=1)
+        covered = (L != ABSTAIN).any(axis=1)  # L holds the distinct vote patterns
         if covered.sum() > 1:
-            pred = self.predict(L[covered], tie_break="lowest")
+            pred = _argmax(self._predict_proba(L[covered]), tie_break="lowest", seed=0)
             if np.unique(pred).size == 1:
                 warnings.warn(
                     f"{type(self).__name__} predicts the single class {int(pred[0])} for every "

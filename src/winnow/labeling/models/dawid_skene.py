@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from winnow.errors import SchemaError
-from winnow.labeling.models._base import BaseLabelModel, FloatArray, IntArray, compress_rows
+from winnow.labeling.models._base import BaseLabelModel, FloatArray, IntArray, log_joint
 from winnow.labeling.models.majority import vote_shares
 from winnow.labeling.votes import ABSTAIN
 
@@ -74,11 +74,12 @@ class DawidSkene(BaseLabelModel):
         self.smoothing = smoothing
         self.class_balance = class_balance
 
-    def _fit(self, L: IntArray, *, y_dev: IntArray | None, L_dev: Any) -> None:
+    def _fit(
+        self, U: IntArray, w: FloatArray, *, y_dev: IntArray | None, L_dev: Any
+    ) -> None:
         k = self.cardinality_
-        m = L.shape[1]
+        m = U.shape[1]
         fixed_prior = _fixed_prior(self.class_balance, k, y_dev)
-        U, _, w = compress_rows(L)
         total = float(w.sum())
         T = vote_shares(U, k)
         prior = fixed_prior if fixed_prior is not None else (T * w[:, None]).sum(0) / total
@@ -86,12 +87,16 @@ class DawidSkene(BaseLabelModel):
         self.converged_ = False
         previous = -np.inf
         log_pi = np.zeros((m, k, k))
-        onehots = [(U[:, j][:, None] == np.arange(k)).astype(np.float64) for j in range(m)]
+        voters = [np.flatnonzero(U[:, j] != ABSTAIN) for j in range(m)]
+        votes = [U[idx, j] for j, idx in enumerate(voters)]
         for it in range(1, self.max_iter + 1):
             # M-step: confusion counts per source from posterior-weighted votes.
             Tw = T * w[:, None]
             for j in range(m):  # sources, not rows
-                counts = Tw.T @ onehots[j] + self.smoothing  # (true class c, vote l)
+                Tj = Tw[voters[j]]
+                counts = np.stack([  # (true class c, vote l)
+                    np.bincount(votes[j], weights=Tj[:, c], minlength=k) for c in range(k)
+                ]) + self.smoothing
                 log_pi[j] = np.log(counts / counts.sum(axis=1, keepdims=True))
             if fixed_prior is None:
                 prior = np.maximum(Tw.sum(axis=0) / total, 1e-12)
@@ -122,14 +127,10 @@ class DawidSkene(BaseLabelModel):
 
 def _log_joint(U: IntArray, log_pi: FloatArray, log_prior: FloatArray) -> FloatArray:
     """``log P(Y = c) + sum_j log P(vote_j | Y = c)`` for each row; abstains add nothing."""
-    k = log_prior.shape[0]
-    out = np.tile(log_prior, (U.shape[0], 1))
-    zero = np.zeros((1, k))
-    for j in range(U.shape[1]):  # sources, not rows
-        # Row index -1 (ABSTAIN) picks the appended zero row.
-        table = np.vstack([log_pi[j].T, zero])
-        out += table[U[:, j]]
-    return out
+    m, k = log_pi.shape[0], log_prior.shape[0]
+    tables = np.zeros((m, k + 1, k))
+    tables[:, :k, :] = np.transpose(log_pi, (0, 2, 1))  # (source, vote l, class c)
+    return log_joint(U, tables, log_prior)
 
 
 def _fixed_prior(spec: Any, k: int, y_dev: IntArray | None) -> FloatArray | None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from winnow.errors import SchemaError
 from winnow.labeling.analysis import class_counts
-from winnow.labeling.models._base import BaseLabelModel, FloatArray, IntArray
+from winnow.labeling.models._base import BaseLabelModel, FloatArray, IntArray, _argmax
 from winnow.labeling.votes import ABSTAIN
 
 __all__ = ["MajorityVote", "vote_shares"]
@@ -17,11 +17,10 @@ __all__ = ["MajorityVote", "vote_shares"]
 def vote_shares(L: IntArray, k: int, weights: FloatArray | None = None) -> FloatArray:
     """Weighted share of the votes each class got on each item; uniform for no votes."""
     n, m = L.shape
-    w = np.ones(m) if weights is None else weights
-    voted = L != ABSTAIN
-    flat = (np.arange(n)[:, None] * k + np.where(voted, L, 0))[voted]
-    tally = np.bincount(flat, weights=np.broadcast_to(w, L.shape)[voted],
-                        minlength=n * k).reshape(n, k)
+    w = np.ones(m) if weights is None else np.asarray(weights, dtype=np.float64)
+    tally = np.empty((n, k))
+    for c in range(k):  # classes, not rows
+        tally[:, c] = (c == L) @ w
     total = tally.sum(axis=1, keepdims=True)
     out: FloatArray = np.divide(tally, total, out=np.full((n, k), 1.0 / k), where=total > 0)
     return out
@@ -65,18 +64,17 @@ class MajorityVote(BaseLabelModel):
             )
         return w
 
-    def _fit(self, L: IntArray, *, y_dev: IntArray | None, L_dev: Any) -> None:
+    def _fit(
+        self, U: IntArray, w: FloatArray, *, y_dev: IntArray | None, L_dev: Any
+    ) -> None:
         k = self.cardinality_
-        m = L.shape[1]
-        self._m = m
-        self.class_balance_ = np.full(k, 1.0 / k)
-        # Placeholder shape so predict works; replaced below by agreement with the vote.
-        self.confusions_ = np.zeros((m, k, k))
-        pred = self.predict(L, tie_break="lowest")
+        m = U.shape[1]
+        pred = _argmax(self._predict_proba(U), tie_break="lowest", seed=0)
         conf = np.zeros((m, k, k))
         for j in range(m):  # sources
-            voted = L[:, j] != ABSTAIN
-            conf[j] = np.bincount(pred[voted] * k + L[voted, j], minlength=k * k).reshape(k, k)
+            voted = U[:, j] != ABSTAIN
+            conf[j] = np.bincount(pred[voted] * k + U[voted, j], weights=w[voted],
+                                  minlength=k * k).reshape(k, k)
         totals = conf.sum(axis=2, keepdims=True)
         self.confusions_ = np.divide(conf, totals, out=np.full_like(conf, 1.0 / k),
                                      where=totals > 0)
@@ -84,8 +82,8 @@ class MajorityVote(BaseLabelModel):
             known = y_dev[y_dev != ABSTAIN]
             self.class_balance_ = np.bincount(known, minlength=k)[:k] / max(known.size, 1)
         else:
-            covered = (L != ABSTAIN).any(axis=1)
-            counts = np.bincount(pred[covered], minlength=k)[:k].astype(np.float64)
+            covered = (U != ABSTAIN).any(axis=1)
+            counts = np.bincount(pred[covered], weights=w[covered], minlength=k)[:k]
             self.class_balance_ = counts / max(counts.sum(), 1.0)
         self._set_accuracies()
 
