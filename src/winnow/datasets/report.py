@@ -109,7 +109,9 @@ def _splits_plot(manifest: Mapping[str, Any], parts: Mapping[str, pa.Table]) -> 
         import matplotlib.dates as mdates
 
         # matplotlib's date numbers are days since 1970-01-01, as computed above
-        ax2.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+        ax2.xaxis.set_major_formatter(
+            mdates.DateFormatter("%Y-%m-%d")  # type: ignore[no-untyped-call]
+        )
         ax2.tick_params(axis="x", labelrotation=30, labelsize=8)
     ax2.set_xlabel("UTC")
     ax2.set_title(f"Time range per split ({time})")
