@@ -132,6 +132,7 @@ class _GroupRuntime:
         self.seq_col = group.source.sequence
         self.types: dict[str, pa.DataType] = {c: types[c] for c in self.columns if c in types}
         self.layout: Layout | None = None
+        self.spec: list[tuple[str, Kind, type]] = []
         if len(self.types) == len(self.columns):
             self._set_layout([arrow_kind(self.types[c]) for c in self.columns])
         self.keys: dict[Any, KeyState] = {}
@@ -149,6 +150,8 @@ class _GroupRuntime:
 
     def _set_layout(self, kinds: list[Kind]) -> None:
         self.layout = Layout(list(self.group.features), self.columns, kinds, lateness=self.lateness)
+        fast = {"i": int, "f": float, "o": object}
+        self.spec = [(c, k, fast[k]) for c, k in zip(self.columns, kinds, strict=True)]
 
     def ensure_layout_from_types(self, schema: pa.Schema) -> Layout:
         if self.layout is None:
@@ -315,6 +318,7 @@ class OnlineEngine:
             g.name: _GroupRuntime(g, self.allowed_lateness, {**_source_types(g), **declared})
             for g in items
         }
+        self._order = list(self._runtimes.values())
         self._latest: int | None = None
         self._position: Any = None
 
@@ -326,8 +330,11 @@ class OnlineEngine:
         The time may be a datetime (naive = UTC), an ISO 8601 string or integer microseconds.
         """
         routed = False
-        for rt in self._runtimes.values():
-            if rt.routes(event):
+        for rt in self._order:
+            for c in rt.columns:
+                if c not in event:
+                    break
+            else:
                 routed = True
                 self._ingest_one(rt, event)
         if not routed:
@@ -343,7 +350,7 @@ class OnlineEngine:
     def _ingest_one(self, rt: _GroupRuntime, event: Mapping[str, Any]) -> None:
         if rt.chunks:
             self._flush(rt)
-        layout = rt.ensure_layout_from_event(event)
+        layout = rt.layout or rt.ensure_layout_from_event(event)
         try:
             key = event[rt.key_cols[0]] if rt.single else tuple(event[k] for k in rt.key_cols)
             raw_time = event[rt.time]
@@ -356,29 +363,34 @@ class OnlineEngine:
                 f"every event needs its entity key"
             )
         t = raw_time if type(raw_time) is int else _time_of(raw_time, rt.time)
-        values = [
-            _convert(event[c], kind, c, rt)
-            for c, kind in zip(rt.columns, layout.kinds, strict=True)
-        ]
+        values = []
+        for c, kind, fast in rt.spec:
+            v = event[c]
+            if v is not None and kind != "o" and type(v) is not fast:
+                v = _convert(v, kind, c, rt)
+            values.append(v)
         rt.next_seq += 1
         rt.events += 1
         ks = rt.keys.get(key)
         if ks is None:
             ks = rt.key_state(key)
-        newest = int(rt.newest[ks.slot_id])
-        if newest != _NEG and t < newest - rt.lateness:
-            rt.late += 1
-            self.dead_letter.write([_late_letter(rt, key, t, seq, newest, dict(event))])
-            return
-        if t > newest:
-            rt.newest[ks.slot_id] = t
+        slot = ks.slot_id
+        newest = int(rt.newest[slot])
+        if t <= newest:
+            if t < newest - rt.lateness:
+                rt.late += 1
+                self.dead_letter.write([_late_letter(rt, key, t, seq, newest, dict(event))])
+                return
+        else:
+            rt.newest[slot] = t
             if self._latest is None or t > self._latest:
                 self._latest = t
-        ks.p_times.append(t)
+        times = ks.p_times
+        times.append(t)
         ks.p_seqs.append(seq)
         for items, value in zip(ks.p_vals, values, strict=True):
             items.append(value)
-        if len(ks.p_times) >= self.process_every:
+        if len(times) >= self.process_every:
             ks.process(layout)
 
     def update_many(self, batch: pa.Table | pa.RecordBatch) -> None:

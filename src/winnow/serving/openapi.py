@@ -24,7 +24,11 @@ def openapi_spec(groups: Sequence[str], *, secured: bool) -> dict[str, Any]:
         "required": ["key", "found", "as_of", "features"],
         "properties": {
             "key": {"description": "the key; a list for composite keys"},
-            "found": {"type": "boolean", "description": "whether the store has seen the key"},
+            "found": {
+                "type": ["boolean", "null"],
+                "description": "whether the store holds the key (null: an engine snapshot, "
+                "which does not say)",
+            },
             "as_of": {
                 "type": ["string", "null"],
                 "format": "date-time",

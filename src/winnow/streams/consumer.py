@@ -111,8 +111,9 @@ def key_schemas_of(engine_position: Any) -> dict[str, pa.Schema]:
 class _Touched:
     """Keys per group touched since the last store write."""
 
-    def __init__(self, engine: OnlineEngine) -> None:
+    def __init__(self, engine: OnlineEngine, *, track: bool) -> None:
         self.groups = list(engine.groups)
+        self.track = track  # keep the keys only when a store will be written
         self.keys: dict[str, list[pa.Table]] = {g.name: [] for g in self.groups}
         self.schemas: dict[str, pa.Schema] = {}
 
@@ -122,8 +123,9 @@ class _Touched:
             if not all(c in names for c in group.key):
                 continue
             keys = events.select(list(group.key))
-            self.keys[group.name].append(keys.group_by(list(group.key)).aggregate([]))
             self.schemas.setdefault(group.name, keys.schema)
+            if self.track:
+                self.keys[group.name].append(keys.group_by(list(group.key)).aggregate([]))
 
     def flush(self, engine: OnlineEngine, store: OnlineStore) -> int:
         latest = engine.latest
@@ -201,7 +203,7 @@ def consume(
     position = stream_position_of(engine.position)
     stream.seek(position)
     report.position = position
-    touched = _Touched(engine)
+    touched = _Touched(engine, track=store is not None)
     state_path = Path(state) if state is not None else None
     since = 0
     last_checkpoint = time.monotonic()
