@@ -187,7 +187,7 @@ def read_jsonl_text(
             keys = con.sql(
                 "SELECT k FROM (SELECT n, unnest(json_keys(line)) AS k, "
                 "generate_subscripts(json_keys(line), 1) AS i FROM j WHERE status = 0) "
-                "GROUP BY k ORDER BY min(n), min(i)"
+                "GROUP BY k ORDER BY min(n * 4294967296 + i)"  # first (line, place) seen
             ).to_arrow_table()
             columns = [str(k) for k in keys.column("k").to_pylist()]
         if columns:
