@@ -7,6 +7,11 @@ column, row or definition involved, what was expected and what was found, and th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from winnow.validation.result import ValidationReport
+
 __all__ = [
     "ColumnNotFoundError",
     "DefinitionError",
@@ -17,6 +22,7 @@ __all__ = [
     "SourceError",
     "StreamError",
     "UnsafeInputError",
+    "ValidationError",
     "WinnowError",
 ]
 
@@ -72,3 +78,21 @@ class SinkError(WinnowError, OSError):
 
 class ServingError(WinnowError, ValueError):
     """The feature server cannot start as configured (an unsafe bind, no source of features)."""
+
+
+class ValidationError(WinnowError, ValueError):
+    """Data broke expectations whose ``on_fail`` is ``"fail"``.
+
+    The message names each such expectation, its column(s), the observed value against the
+    expected one and the failing-row count; ``report`` holds the whole validation report.
+    """
+
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+        failed = [r for r in report.results if r.action == "failed"]
+        lines = "; ".join(f"({i}) {r.describe()}" for i, r in enumerate(failed, 1))
+        super().__init__(
+            f"{report.source}: {len(failed)} expectation(s) of suite {report.suite!r} failed: "
+            f"{lines}. Fix the data, relax the expectation, or give it on_fail='quarantine' "
+            f"(move the failing rows aside) or 'warn'."
+        )
