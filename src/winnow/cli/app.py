@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "winnow.cli.serve",
     "winnow.cli.consistency",
     "winnow.cli.labeling",
+    "winnow.cli.validation",
 )
 
 for _module in COMMAND_MODULES:

@@ -15,6 +15,7 @@ The file has ``extract``, ``steps`` and (optionally) ``load`` and ``name``::
       - derive: {big: "amount_eur >= 100"}
       - join: {source: {file: raw/customers.csv}, on: [customer], how: left}
       - aggregate: {by: [customer], aggregates: {orders: "count(*)", total: "sum(amount_eur)"}}
+      - validate: {file: orders.expect.yaml}    # or inline: {on_fail: ..., expectations: [...]}
     load:
       parquet: out/orders             # a dataset directory; overwrite:, partition_by: optional
       # or: duckdb: out/shop.duckdb, table: orders, mode: replace | append
@@ -35,7 +36,18 @@ from winnow.errors import DefinitionError, SourceError
 from winnow.etl.pipeline import Pipeline
 from winnow.etl.sinks import DuckDBSink, ParquetSink, Sink
 from winnow.etl.sources import FileSource, PostgresSource, Source
-from winnow.etl.steps import Aggregate, Cast, Dedupe, Derive, Filter, Join, Rename, Select, Step
+from winnow.etl.steps import (
+    Aggregate,
+    Cast,
+    Dedupe,
+    Derive,
+    Filter,
+    Join,
+    Rename,
+    Select,
+    Step,
+    Validate,
+)
 
 __all__ = [
     "STEP_KINDS",
@@ -186,6 +198,19 @@ def _filter(value: Any, base_dir: Path, where: str) -> Step:
     return Filter(value)
 
 
+def _validate(value: Any, base_dir: Path, where: str) -> Step:
+    from winnow.validation import load_expectations, suite_from_dict
+
+    if isinstance(value, str):
+        value = {"file": value}
+    spec = _mapping(value, where=where, example="{file: orders.expect.yaml} or an inline suite")
+    if "file" in spec:
+        _keys(spec, ["file", "on_fail"], where=where)
+        suite = load_expectations(_path(spec["file"], base_dir, where=f"{where} file"))
+        return Validate(suite, on_fail=spec.get("on_fail"))
+    return Validate(suite_from_dict(dict(spec), base_dir=base_dir, where=where))
+
+
 def _named_mapping(
     cls: Callable[[Mapping[str, str]], Step], example: str
 ) -> Callable[[Any, Path, str], Step]:
@@ -205,6 +230,7 @@ STEP_KINDS: dict[str, Callable[[Any, Path, str], Step]] = {
     "derive": _named_mapping(Derive, "{total: 'price * qty'}"),
     "join": _join,
     "aggregate": _aggregate,
+    "validate": _validate,
 }
 """YAML step keyword -> builder of the matching :class:`~winnow.etl.steps.Step`."""
 

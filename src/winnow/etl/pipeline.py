@@ -66,6 +66,7 @@ class _Run:
         self.con.execute("SET TimeZone = 'UTC'")
         self.where = ""
         self.quarantined = 0
+        self.validation_quarantine: list[pa.Table] = []
         self._registered: list[str] = []
 
     def register(self, name: str, table: pa.Table) -> None:
@@ -141,7 +142,7 @@ class Pipeline:
             if not isinstance(step, Step):
                 raise DefinitionError(
                     f"step {i}: expected a Step (Select, Rename, Cast, Filter, Dedupe, Derive, "
-                    f"Join, Aggregate), found {type(step).__name__}"
+                    f"Join, Aggregate, Validate), found {type(step).__name__}"
                 )
         self.steps: tuple[Step, ...] = tuple(steps)
         self.load = load
@@ -193,14 +194,24 @@ class Pipeline:
             columns = current.column_names
             start = time.perf_counter()
             name = f"__winnow_step_{index}"
-            try:
-                run.register(name, current)
-                sql = step.sql(quote_ident(name), columns, where=where, context=run)
-                result = to_arrow(run.con.sql(sql))
-            except duckdb.Error as exc:
-                raise translate_error(exc, where=where, available=columns) from exc
-            finally:
-                run.release()
+            validation = None
+            arrow = step.run_arrow(current, where=where)
+            if arrow is not None:
+                result = arrow.table
+                if arrow.quarantine is not None:
+                    run.quarantined += arrow.quarantine.num_rows
+                    run.validation_quarantine.append(arrow.quarantine)
+                if arrow.validation is not None:
+                    validation = arrow.validation.summary()
+            else:
+                try:
+                    run.register(name, current)
+                    sql = step.sql(quote_ident(name), columns, where=where, context=run)
+                    result = to_arrow(run.con.sql(sql))
+                except duckdb.Error as exc:
+                    raise translate_error(exc, where=where, available=columns) from exc
+                finally:
+                    run.release()
             reports.append(
                 StepReport(
                     index=index,
@@ -210,6 +221,7 @@ class Pipeline:
                     rows_out=result.num_rows,
                     seconds=time.perf_counter() - start,
                     rows_quarantined=run.quarantined,
+                    validation=validation,
                 )
             )
             current = result
@@ -243,6 +255,9 @@ class Pipeline:
             )
         finally:
             run.close()
+        quarantines = [extracted.quarantine] if extracted.quarantine is not None else []
+        quarantines += run.validation_quarantine
+        quarantine = pa.concat_tables(quarantines) if quarantines else None
         load_report = None
         if self.load is not None:
             if progress is not None:
@@ -264,7 +279,7 @@ class Pipeline:
             load=load_report,
             seconds=time.perf_counter() - started,
             table=output,
-            quarantine=extracted.quarantine,
+            quarantine=quarantine,
         )
 
     def __repr__(self) -> str:

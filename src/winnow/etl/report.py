@@ -50,7 +50,8 @@ class StepReport:
     """Rows in and out, and time, of one transform step (``index`` counts from 1).
 
     ``rows_quarantined`` counts the records of the step's own source (the right side of a
-    join) that did not fit its schema and went to quarantine.
+    join) that did not fit its schema and went to quarantine, or the rows a ``validate`` step
+    quarantined; ``validation`` is a validate step's report (its ``summary()``).
     """
 
     index: int
@@ -60,10 +61,11 @@ class StepReport:
     rows_out: int
     seconds: float
     rows_quarantined: int = 0
+    validation: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping."""
-        return {
+        out = {
             "index": self.index,
             "kind": self.kind,
             "description": self.description,
@@ -72,6 +74,9 @@ class StepReport:
             "rows_quarantined": self.rows_quarantined,
             "seconds": self.seconds,
         }
+        if self.validation is not None:
+            out["validation"] = self.validation
+        return out
 
 
 @dataclass(frozen=True)
@@ -100,8 +105,8 @@ class PipelineReport:
     """The whole run: extract, every step in order, the load (if any) and the output.
 
     ``table`` is the transformed output (also when nothing was loaded) and ``quarantine`` the
-    extract's quarantined records (None if there were none); neither is part of
-    :meth:`to_dict`.
+    extract's quarantined records followed by the rows validate steps quarantined (None if
+    there were none); neither is part of :meth:`to_dict`.
     """
 
     extract: ExtractReport

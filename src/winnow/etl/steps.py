@@ -7,25 +7,36 @@ Identifiers are always quoted; user SQL appears only where a step takes an expre
 (``Filter.where``, ``Derive`` and ``Aggregate`` values), and the pipeline reports DuckDB's
 complaint about it naming the step.
 
-Row order: steps that keep rows (select, rename, cast, filter, derive) keep their input order;
+``Validate`` is the one step that is not a query: it checks an expectation suite on its input
+(:func:`winnow.validation.validate`) and passes on the rows it does not quarantine.
+
+Row order: steps that keep rows (select, rename, cast, filter, derive, validate) keep their
+input order;
 ``Dedupe`` keeps the surviving rows in input order; ``Join`` orders by the left row, then the
 right row; ``Aggregate`` orders groups by the ``by`` columns (nulls last).
 """
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+
+import pyarrow as pa
 
 from winnow.errors import DefinitionError
 from winnow.etl._sql import check_columns, column_list, quote_ident
 from winnow.etl.sources import Source
 
+if TYPE_CHECKING:
+    from winnow.validation import Expectation, ExpectationSuite, OnFail, ValidationReport
+
 __all__ = [
     "SEQ",
     "Aggregate",
+    "ArrowOutput",
     "Cast",
     "Dedupe",
     "Derive",
@@ -35,6 +46,7 @@ __all__ = [
     "Select",
     "Step",
     "StepContext",
+    "Validate",
 ]
 
 SEQ = "__winnow_seq"
@@ -51,10 +63,34 @@ class StepContext(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ArrowOutput:
+    """What a step that runs on Arrow rather than as one query (:class:`Validate`) returns.
+
+    Attributes
+    ----------
+    table
+        The step's output rows.
+    quarantine
+        Rows it moved to quarantine (winnow's quarantine layout), or ``None``.
+    validation
+        The validation report, when the step validated.
+    """
+
+    table: pa.Table
+    quarantine: pa.Table | None = None
+    validation: ValidationReport | None = None
+
+
 class Step(ABC):
     """One transform. Subclasses set ``kind`` and build the step's SQL."""
 
     kind: ClassVar[str]
+
+    def run_arrow(self, table: pa.Table, *, where: str) -> ArrowOutput | None:
+        """Run a step that is not one SQL query on its input table; ``None`` (the default)
+        means the pipeline runs :meth:`sql` instead."""
+        return None
 
     @abstractmethod
     def sql(self, relation: str, columns: list[str], *, where: str, context: StepContext) -> str:
@@ -467,3 +503,69 @@ def _unique(names: Sequence[str], *, where: str) -> None:
                 f"{where}: output column {name!r} would appear twice; give it a distinct name"
             )
         seen.add(name)
+
+
+@dataclass(frozen=True, init=False)
+class Validate(Step):
+    """Check the rows against an expectation suite (:mod:`winnow.validation`).
+
+    Failing rows of expectations with ``on_fail="quarantine"`` leave the pipeline and join the
+    run report's quarantine (source ``step N (validate)``, position = the row's 0-based index in
+    the step's input); a failure with ``on_fail="fail"`` stops the run with
+    :class:`~winnow.errors.ValidationError` before anything is loaded; ``warn`` logs. The
+    step's report carries the validation results.
+
+    Parameters
+    ----------
+    suite
+        An :class:`~winnow.validation.ExpectationSuite`, a list of expectations, or a YAML
+        suite file.
+    on_fail
+        Overrides the suite's default ``on_fail``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from winnow.etl import Pipeline
+    >>> from winnow.validation import Expect
+    >>> orders = pa.table({"id": [1, 2, 3], "amount": [5.0, -1.0, 7.0]})
+    >>> step = Validate([Expect.in_range("amount", min=0)], on_fail="quarantine")
+    >>> report = Pipeline(extract=orders, steps=[step]).run()
+    >>> report.table.column("id").to_pylist(), report.steps[0].rows_quarantined
+    ([1, 3], 1)
+    """
+
+    kind: ClassVar[str] = "validate"
+    suite: ExpectationSuite
+
+    def __init__(
+        self,
+        suite: ExpectationSuite | Sequence[Expectation] | str | os.PathLike[str],
+        *,
+        on_fail: OnFail | None = None,
+    ) -> None:
+        from winnow.validation import ExpectationSuite, load_expectations
+
+        if isinstance(suite, (str, os.PathLike)):
+            suite = load_expectations(suite)
+        elif not isinstance(suite, ExpectationSuite):
+            suite = ExpectationSuite(list(suite))
+        if on_fail is not None:
+            suite = suite.with_on_fail(on_fail)
+        object.__setattr__(self, "suite", suite)
+
+    def sql(self, relation: str, columns: list[str], *, where: str, context: StepContext) -> str:
+        """The rows unchanged; the checks themselves run in :meth:`run_arrow`."""
+        return f"SELECT {column_list(columns)} FROM {relation}"
+
+    def run_arrow(self, table: pa.Table, *, where: str) -> ArrowOutput | None:
+        """Validate ``table``; pass on the rows not quarantined."""
+        from winnow.validation import validate
+
+        report = validate(table, self.suite, source=where)
+        quarantine = report.quarantine if report.quarantined else None
+        return ArrowOutput(report.table, quarantine, report)
+
+    def describe(self) -> str:
+        """``validate 3 expectations (orders)``."""
+        return f"validate {len(self.suite)} expectations ({self.suite.name})"
