@@ -18,6 +18,7 @@ from winnow.errors import (
     SourceError,
     StreamError,
     UnsafeInputError,
+    ValidationError,
     WinnowError,
 )
 from winnow.features import (
@@ -60,6 +61,13 @@ from winnow.online import (
     ListDeadLetterSink,
     OnlineEngine,
 )
+from winnow.validation import (
+    Expect,
+    ExpectationSuite,
+    ValidationReport,
+    load_expectations,
+    validate,
+)
 
 __version__ = "0.1.0"
 
@@ -74,6 +82,8 @@ __all__ = [
     "DeadLetterSink",
     "DefinitionError",
     "EventSource",
+    "Expect",
+    "ExpectationSuite",
     "FeatureConsistency",
     "FeatureGroup",
     "Field",
@@ -105,6 +115,8 @@ __all__ = [
     "StreamError",
     "Sum",
     "UnsafeInputError",
+    "ValidationError",
+    "ValidationReport",
     "VoteStore",
     "WinnowError",
     "__version__",
@@ -114,9 +126,11 @@ __all__ = [
     "explain",
     "infer_schema",
     "labeling_function",
+    "load_expectations",
     "natural_labels",
     "read",
     "read_postgres",
     "read_table",
+    "validate",
     "write_table",
 ]

@@ -37,11 +37,13 @@ from winnow.datasets.manifest import (
     schema_description,
     write_parquet,
 )
+from winnow.datasets.validation import DATASET_SOURCE, as_suite, validate_rows, validation_record
 from winnow.errors import ColumnNotFoundError, DefinitionError, SchemaError
 from winnow.features.group import FeatureGroup
 from winnow.io.atomic import atomic_dir
 from winnow.io.formats import read_table
 from winnow.timestamps import to_utc
+from winnow.validation.result import ValidationReport
 
 __all__ = ["LABEL", "LABEL_TIME", "ROW_ID", "BuildResult", "build"]
 
@@ -395,6 +397,7 @@ def build(
 
     say("reading inputs")
     inputs = {name: _load_input(name, spec) for name, spec in ds.inputs.items()}
+    validations = _validate_inputs(ds, inputs)
     tables: dict[str, pa.Table] = {name: i.table for name, i in inputs.items()}
     if ds.prepare is not None:
         say("preparing tables")
@@ -440,6 +443,9 @@ def build(
         featured = backfill(base, groups, time=time_col)
     else:
         featured = base
+    if ds.validate is not None:
+        say("validating the dataset's rows")
+        featured = _validate_dataset(ds, featured, tables, validations, excluded)
     feature_columns = [*ds.spine.columns, *(c for g in groups for c in g.output_columns)]
     ordered = [c for c in (ROW_ID, time_col, *ds.spine.keys, *feature_columns, LABEL) if c]
     if LABEL_TIME in featured.column_names:
@@ -488,7 +494,7 @@ def build(
         i.quarantine.append_column("input", pa.array([i.name] * i.quarantine.num_rows))
         for i in inputs.values()
         if i.quarantine is not None
-    ]
+    ] + validations.quarantine
     manifest: dict[str, Any] = {
         "format": 1,
         "name": ds.name,
@@ -555,6 +561,11 @@ def build(
         },
         "leakage": leakage.to_dict(),
     }
+    if validations.reports:
+        manifest["validation"] = validation_record(validations.reports)
+        manifest["quarantine"]["by_validation"] = {
+            name: r.quarantined for name, r in validations.reports.items()
+        }
 
     say("writing")
     from winnow.datasets.lineage import lineage_table
@@ -597,6 +608,50 @@ def build(
         text = json.dumps(json.loads(canonical_json(manifest)), indent=2, sort_keys=True)
         (tmp / MANIFEST).write_text(text + "\n", encoding="utf-8")
     return BuildResult(dest, manifest["id"], manifest)
+
+
+@dataclass
+class _Validations:
+    reports: dict[str, ValidationReport]
+    quarantine: list[pa.Table]
+
+
+def _validate_inputs(ds: Dataset, inputs: Mapping[str, _Input]) -> _Validations:
+    """Check each input that has ``validate=``; drop its quarantined rows."""
+    done = _Validations({}, [])
+    tables = {name: i.table for name, i in inputs.items()}
+    for name, spec in ds.inputs.items():
+        if spec.validate is None:
+            continue
+        item = inputs[name]
+        suite = as_suite(spec.validate, where=f"input {name!r}")
+        kept, quarantine, report = validate_rows(
+            item.table, suite, source=os.fspath(item.path), input_name=name, tables=tables
+        )
+        item.table = kept
+        done.reports[name] = report
+        if quarantine is not None:
+            done.quarantine.append(quarantine)
+    return done
+
+
+def _validate_dataset(
+    ds: Dataset,
+    table: pa.Table,
+    tables: Mapping[str, pa.Table],
+    validations: _Validations,
+    excluded: dict[str, int],
+) -> pa.Table:
+    """Check the dataset-level suite on the featured rows; drop and count the quarantined."""
+    suite = as_suite(ds.validate, where=f"dataset {ds.name!r}")
+    kept, quarantine, report = validate_rows(
+        table, suite, source=f"dataset {ds.name}", input_name=DATASET_SOURCE, tables=tables
+    )
+    validations.reports[DATASET_SOURCE] = report
+    if quarantine is not None:
+        validations.quarantine.append(quarantine)
+        excluded["quarantined by validation"] = quarantine.num_rows
+    return kept
 
 
 def _winnow_version() -> str:

@@ -69,11 +69,15 @@ class Input:
     schema
         A :class:`winnow.Schema` (or what :func:`winnow.read` accepts); records that do not fit
         go to the dataset's ``quarantine.parquet`` instead of the data.
+    validate
+        An expectation suite (:class:`winnow.ExpectationSuite`, a list of expectations, or a
+        YAML suite file) checked on the input as read; see :mod:`winnow.datasets.validation`.
     """
 
     path: str | os.PathLike[str]
     read: Reader | None = None
     schema: Any = None
+    validate: Any = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.path, (str, os.PathLike)):
@@ -334,6 +338,9 @@ class Dataset:
         How many rows the leakage check recomputes naively per feature group.
     max_feature_auc
         A single feature whose ROC AUC against the label reaches this is reported as leakage.
+    validate
+        An expectation suite checked on the dataset's rows (labelled, with features) before
+        the split; see :mod:`winnow.datasets.validation`.
 
     Examples
     --------
@@ -354,6 +361,7 @@ class Dataset:
     sample: Sample | None = None
     leakage_sample: int = 200
     max_feature_auc: float = 0.99
+    validate: Any = None
     source_file: str | None = None
 
     def __init__(
@@ -369,6 +377,7 @@ class Dataset:
         sample: Sample | None = None,
         leakage_sample: int = 200,
         max_feature_auc: float = 0.99,
+        validate: Any = None,
     ) -> None:
         if not isinstance(name, str) or not _NAME.match(name):
             raise DefinitionError(
@@ -430,6 +439,7 @@ class Dataset:
         object.__setattr__(self, "sample", sample)
         object.__setattr__(self, "leakage_sample", leakage_sample)
         object.__setattr__(self, "max_feature_auc", max_feature_auc)
+        object.__setattr__(self, "validate", validate)
         object.__setattr__(self, "source_file", _caller_file())
 
     def __repr__(self) -> str:

@@ -2,10 +2,10 @@
 
 ``report.html`` holds the summary, per-split label distributions and time ranges, feature
 distributions per split, the labeling-function summary and label-model accuracy (when labels came
-from labeling functions), the sampling method and its caveats, the quarantine summary and the
-leakage check. Plots are drawn with matplotlib's Agg backend and embedded as base64 PNG, so the
-file opens in any browser without network access, and it holds no build time, so rebuilding gives
-the same bytes.
+from labeling functions), the sampling method and its caveats, the quarantine summary, the
+validation results (when the definition has expectations) and the leakage check. Plots are
+drawn with matplotlib's Agg backend and embedded as base64 PNG, so the file opens in any
+browser without network access, and it holds no build time, so rebuilding gives the same bytes.
 """
 
 from __future__ import annotations
@@ -237,6 +237,40 @@ def _quarantine(manifest: Mapping[str, Any]) -> str:
     )
 
 
+def _validation(manifest: Mapping[str, Any]) -> str:
+    parts = []
+    for name, record in manifest["validation"].items():
+        verdict = (
+            '<span class="ok">all expectations held</span>'
+            if record["passed"]
+            else '<span class="bad">some expectations failed</span>'
+        )
+        where = (
+            "the dataset's rows" if name == "dataset" else f"input <code>{html.escape(name)}</code>"
+        )
+        parts.append(
+            f"<h3>{where}</h3><p>{verdict}: {record['rows']} rows checked, "
+            f"{record['rows_quarantined']} quarantined (in <code>quarantine.parquet</code>).</p>"
+        )
+        rows = [
+            (
+                r["name"],
+                ", ".join(r["columns"]) or "-",
+                ", ".join(f"{k} {_fmt(v)}" for k, v in r["observed"].items()
+                          if k not in ("age_seconds", "now")),
+                r["expected"],
+                "pass" if r["passed"] else r["action"],
+                r["failing_rows"],
+            )
+            for r in record["results"]
+        ]
+        parts.append(
+            _table(["expectation", "column", "observed", "expected", "result", "failing rows"],
+                   rows)
+        )
+    return "".join(parts)
+
+
 def _leakage(manifest: Mapping[str, Any]) -> str:
     leak = manifest["leakage"]
     rows = []
@@ -308,6 +342,7 @@ def render_report(
         _sampling(manifest),
         "<h2>Quarantine</h2>",
         _quarantine(manifest),
+        *(["<h2>Validation</h2>", _validation(manifest)] if manifest.get("validation") else []),
         "<h2>Leakage check</h2>",
         _leakage(manifest),
     ]
