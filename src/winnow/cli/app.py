@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "winnow.cli.consistency",
     "winnow.cli.labeling",
     "winnow.cli.validation",
+    "winnow.cli.drift",
 )
 
 for _module in COMMAND_MODULES:

@@ -58,6 +58,18 @@ def stream_command(
         float | None,
         typer.Option("--idle-timeout", help="Stop after this many seconds without events."),
     ] = None,
+    drift_reference: Annotated[
+        Path | None,
+        typer.Option("--drift-reference", help="Watch the events for drift against this "
+                     "reference: a profile .json, a file of reference events, or a dataset."),
+    ] = None,
+    drift_window: Annotated[
+        int, typer.Option("--drift-window", help="Events per drift window (slides by 1/10).")
+    ] = 10_000,
+    alerts: Annotated[
+        str, typer.Option("--alerts", help="Drift alerts to: log, FILE.jsonl, or "
+                          "redis://host:port/db?stream=NAME.")
+    ] = "log",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Consume a stream: update the online engine, checkpoint, keep the online store current.
@@ -79,6 +91,12 @@ def stream_command(
         resumed = False
     stream = open_stream(source, time=time or groups[0].time, sequence=groups[0].source.sequence)
     online_store = open_store(store)
+    monitor = None
+    if drift_reference is not None:
+        from winnow.drift import DriftMonitor, open_alert_sink
+
+        monitor = DriftMonitor(drift_reference, window=drift_window,
+                               time=time or groups[0].time, sink=open_alert_sink(alerts))
     stop = {"now": False}
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -100,12 +118,17 @@ def stream_command(
                 on_progress=lambda r: progress.update(
                     task, description=f"{r.events:,} events, {r.checkpoints} checkpoints"
                 ),
+                on_events=None if monitor is None else monitor.update,
             )
     finally:
         stream.close()
         online_store.close()
+        if monitor is not None:
+            monitor.sink.close()
     summary = {"source": stream.description, "resumed": resumed, **report.to_json(),
                "state": str(state) if state else None}
+    if monitor is not None:
+        summary["drift"] = monitor.to_json()
     if as_json:
         print(json.dumps(summary, indent=2))
         return
@@ -116,6 +139,11 @@ def stream_command(
         f"{late} late); position {report.position!r}"
         + (f"; state {state}" if state else "")
     )
+    if monitor is not None:
+        _console.print(
+            f"drift monitor: {monitor.evaluations} windows of {monitor.window:,} events checked, "
+            f"{monitor.alerts_emitted} alerts"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -90,8 +90,12 @@ class DriftStatistic:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (NaN becomes None)."""
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v)
-                for k, v in dataclasses.asdict(self).items()}
+        out: dict[str, Any] = {}
+        for k, v in dataclasses.asdict(self).items():
+            if hasattr(v, "item"):  # numpy scalars
+                v = v.item()
+            out[k] = None if isinstance(v, float) and math.isnan(v) else v
+        return out
 
 
 @dataclass
@@ -110,7 +114,7 @@ class DriftReport:
     @property
     def drifted(self) -> bool:
         """True when any statistic crossed its threshold."""
-        return any(s.drifted for s in self.statistics)
+        return any(bool(s.drifted) for s in self.statistics)
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -250,7 +254,7 @@ def _null_rate(ref: ColumnProfile, cur: ColumnProfile, role: str,
         return DriftStatistic(ref.name, role, "null_rate", math.nan, t.null_rate, False)
     delta = abs(cur.null_rate - ref.null_rate)
     return DriftStatistic(
-        ref.name, role, "null_rate", delta, t.null_rate, delta >= t.null_rate,
+        ref.name, role, "null_rate", delta, t.null_rate, bool(delta >= t.null_rate),
         detail=f"null rate {ref.null_rate:.4g} -> {cur.null_rate:.4g}",
     )
 
@@ -266,7 +270,7 @@ def _numeric(ref: ColumnProfile, cur: ColumnProfile, ref_side: _Side, cur_side: 
         return out
     edges = decile_edges(a)
     value = psi(shares_between(a, edges), shares_between(b, edges))
-    out.append(DriftStatistic(ref.name, "numeric", "psi", value, t.psi, value >= t.psi,
+    out.append(DriftStatistic(ref.name, "numeric", "psi", value, t.psi, bool(value >= t.psi),
                               detail=f"{edges.size + 1} bins at the reference deciles"))
     d, p = ks_test(a, b)
     error = a.error + b.error
@@ -297,19 +301,19 @@ def _categorical(ref: ColumnProfile, cur: ColumnProfile, role: str,
         p_value=p, detail=f"Cramér's V; chi2={stat:.4g} over {len(names)} categories",
     ))
     js = jensen_shannon(r, c)
-    out.append(DriftStatistic(ref.name, role, "js", js, t.js, js >= t.js,
+    out.append(DriftStatistic(ref.name, role, "js", js, t.js, bool(js >= t.js),
                               detail="Jensen-Shannon distance, base 2"))
     if not ref.truncated:
         new = [k for k in cur.categories if k not in ref.categories]
         share = sum(cur.categories[k] for k in new) / c.sum()
         out.append(DriftStatistic(ref.name, role, "new_categories", share, t.new_categories,
-                                  share >= t.new_categories,
+                                  bool(share >= t.new_categories),
                                   detail=_names("unseen in the reference", new)))
     if not cur.truncated:
         missing = [k for k in ref.categories if k not in cur.categories]
         share = sum(ref.categories[k] for k in missing) / r.sum()
         out.append(DriftStatistic(ref.name, role, "missing_categories", share,
-                                  t.missing_categories, share >= t.missing_categories,
+                                  t.missing_categories, bool(share >= t.missing_categories),
                                   detail=_names("absent from the current data", missing)))
     return out
 

@@ -38,6 +38,7 @@ def plot_column(report: DriftReport, column: str) -> Any:
         if hi <= lo:
             lo, hi = lo - 0.5, hi + 0.5
         edges = np.linspace(lo, hi, 31)
+        edges[0] = np.nextafter(lo, -np.inf)  # the first bin holds values equal to lo
         for prof, colour, name in ((ref, _REF, "reference"), (cur, _CUR, "current")):
             assert prof.quantiles is not None
             shares = np.diff(prof.quantiles.cdf(edges))

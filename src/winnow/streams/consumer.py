@@ -162,6 +162,7 @@ def consume(
     idle_timeout: float | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_progress: Callable[[ConsumeReport], None] | None = None,
+    on_events: Callable[[pa.Table], object] | None = None,
 ) -> ConsumeReport:
     """Consume ``stream`` into ``engine`` until it ends, idles, or ``should_stop()`` is true.
 
@@ -190,6 +191,9 @@ def consume(
         Polled between batches; return True to stop (after a final checkpoint).
     on_progress
         Called with the running report after every batch and checkpoint.
+    on_events
+        Called with each batch of events after the engine applied it (e.g.
+        :meth:`winnow.drift.DriftMonitor.update`, which watches the stream for drift).
     """
     if checkpoint_every < 1:
         raise StreamError(f"checkpoint_every must be at least 1, got {checkpoint_every}")
@@ -244,6 +248,8 @@ def consume(
         last_event = now
         engine.update_many(batch.events)
         touched.add(batch.events)
+        if on_events is not None:
+            on_events(batch.events)
         position = batch.position
         report.events += batch.num_rows
         report.batches += 1
