@@ -139,6 +139,75 @@ def test_stratified_within_test_rejects_a_low_index_biased_sampler() -> None:
     assert subset_pvalue(biased, uniform_subsets(5, 2), trials=2000) < POWER
 
 
+def test_stratified_is_uniform_within_strata_large_enough_for_the_key_threshold() -> None:
+    # 3 of 100 and 6 of 200: only rows whose key is under the per-stratum threshold are sorted
+    t = _ids(300, g=["a"] * 100 + ["b"] * 200)
+    draws = [stratified(t, by="g", n=9, seed=s).table["id"].to_numpy() for s in range(2000)]
+    a_side = inclusion_pvalue(lambda s: draws[s][draws[s] < 100], 100, 3, trials=2000)
+    b_side = inclusion_pvalue(lambda s: draws[s][draws[s] >= 100] - 100, 200, 6, trials=2000)
+    assert a_side > PASS
+    assert b_side > PASS
+
+
+def test_inclusion_test_rejects_taking_the_first_candidates_in_row_order() -> None:
+    # the threshold step without the sort: candidates are uniform, but the first ones win
+    def unsorted(seed: int) -> np.ndarray:
+        keys = np.random.default_rng(seed).random(100)
+        return np.flatnonzero(keys < 0.217)[:3]
+
+    assert inclusion_pvalue(unsorted, 100, 3, trials=2000) < POWER
+
+
+class _FixedKeys:
+    """Stands in for the generator: hands out predetermined 64-bit keys."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = keys
+
+    def integers(self, *args: object, size: int, **kwargs: object) -> np.ndarray:
+        assert size == len(self.keys)
+        return self.keys
+
+
+def _smallest_keys(codes: np.ndarray, wanted: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Reference: per stratum the wanted rows of smallest truncated key, ties in row order."""
+    bits = max(1, int(len(wanted) - 1).bit_length())
+    out = []
+    for h, want in enumerate(wanted):
+        rows = np.flatnonzero(codes == h)
+        order = np.lexsort((rows, keys[rows] >> np.uint64(bits)))
+        out.extend(rows[order[:want]].tolist())
+    return np.sort(np.asarray(out, dtype=np.int64))
+
+
+def test_stratum_subset_equals_the_smallest_keys_on_every_path() -> None:
+    from winnow.sampling._strata import random_subset_within
+
+    top = np.iinfo(np.uint64).max
+    gen = np.random.default_rng(0)
+    cases = []
+    for _ in range(200):  # the threshold path, random sizes and allocations
+        h = int(gen.integers(1, 6))
+        codes = gen.integers(0, h, int(gen.integers(1, 400)))
+        sizes = np.bincount(codes, minlength=h)
+        wanted = np.array([int(gen.integers(0, s + 1)) for s in sizes], dtype=np.int64)
+        keys = gen.integers(0, top, size=len(codes), dtype=np.uint64, endpoint=True)
+        cases.append((codes, wanted, keys))
+    # keys all above every threshold: each stratum is redone with all of its rows
+    codes = np.repeat(np.arange(2), 500)
+    cases.append((codes, np.array([3, 7]), top - np.arange(1000, dtype=np.uint64)))
+    # keys that tie once truncated (they differ only in the dropped low bit): row order wins
+    tied = np.full(1000, 12345 << 1, dtype=np.uint64) | (np.arange(1000, dtype=np.uint64) % 2)
+    cases.append((codes, np.array([3, 7]), tied[::-1].copy()))
+    for codes, wanted, keys in cases:
+        sizes = np.bincount(codes, minlength=len(wanted)).astype(np.int64)
+        got = random_subset_within(codes, wanted, sizes, _FixedKeys(keys))  # type: ignore[arg-type]
+        np.testing.assert_array_equal(got, _smallest_keys(codes, wanted, keys))
+    assert _smallest_keys(codes, np.array([3, 7]), tied[::-1].copy()).tolist() == [
+        0, 1, 2, 500, 501, 502, 503, 504, 505, 506,
+    ]
+
+
 def test_stratified_exact_counts_largest_remainder() -> None:
     g = ["a"] * 50 + ["b"] * 30 + ["c"] * 15 + ["d"] * 5
     t = _ids(100, g=g)

@@ -22,6 +22,7 @@ __all__ = [
     "Strata",
     "largest_remainder",
     "random_rank_within",
+    "random_subset_within",
     "rank_within",
     "strata_of",
     "stratum_label",
@@ -168,6 +169,63 @@ def random_rank_within(
     """
     perm = rng.permutation(len(codes)).astype(np.int64)
     return rank_within(codes, n_strata, perm)
+
+
+def random_subset_within(
+    codes: np.ndarray, wanted: np.ndarray, sizes: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Return the sorted row indices of a simple random sample of ``wanted[h]`` rows per stratum.
+
+    Every row gets a uniform 64-bit key; each stratum keeps its ``wanted[h]`` smallest keys,
+    which is a uniformly random subset. To avoid sorting all rows, only rows whose key is at most
+    a per-stratum threshold (the quantile ``(wanted[h] + 5 sqrt(wanted[h]) + 10) / sizes[h]``,
+    about five standard deviations above the expected need) are sorted; a stratum that gets
+    fewer candidates than it needs is redone with every row as a candidate, so the result is
+    always exactly the ``wanted[h]`` smallest keys. Keys are drawn independently of the data, so
+    the redo is rare (its cost is only time). Candidates are sorted once on ``(stratum, key)``
+    packed into one unsigned 64-bit integer (the key keeps its top ``64 - bits(strata)`` bits;
+    equal truncated keys, a coincidence of probability about ``m**2 / 2**(65 - bits)`` among
+    ``m`` candidates of one stratum, fall back to row order). The sort is a plain value sort
+    that yields each stratum's cut-off key; rows at or below it are then picked in row order,
+    and only if truncated keys tie at a cut-off does a stable index sort settle which rows win.
+    """
+    n = len(codes)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    keys = rng.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True)
+    w = wanted.astype(np.float64)
+    q = (w + 5.0 * np.sqrt(w) + 10.0) / np.maximum(sizes, 1).astype(np.float64)
+    take_all = q >= 1.0
+    limit = np.where(take_all, 0.0, q * 2.0**64).astype(np.uint64)
+    limit[take_all] = np.iinfo(np.uint64).max
+    limit[wanted == 0] = 0
+    while True:
+        candidates = np.flatnonzero(keys <= limit[codes])  # the all-ones limit takes every row
+        cand_codes = codes[candidates]
+        counts = np.bincount(cand_codes, minlength=len(wanted))
+        short = (counts < wanted) & (limit < np.iinfo(np.uint64).max)
+        if not short.any():
+            break
+        limit[short] = np.iinfo(np.uint64).max
+    bits = max(1, int(len(wanted) - 1).bit_length())
+    packed = (cand_codes.astype(np.uint64) << np.uint64(64 - bits)) | (
+        keys[candidates] >> np.uint64(bits)
+    )
+    starts = np.zeros(len(wanted), dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    has = wanted > 0
+    cutoff = np.zeros(len(wanted), dtype=np.uint64)
+    cutoff[has] = np.sort(packed)[starts[has] + wanted[has] - 1]
+    picked = (packed <= cutoff[cand_codes]) & has[cand_codes]
+    if int(np.count_nonzero(picked)) == int(wanted.sum()):
+        fast: np.ndarray = candidates[picked].astype(np.int64)
+        return fast
+    # equal truncated keys at a cut-off: rank candidates, ties in row order
+    order = np.argsort(packed, kind="stable")
+    sorted_codes = cand_codes[order]
+    rank = np.arange(len(order), dtype=np.int64) - starts[sorted_codes]
+    chosen = candidates[order[rank < wanted[sorted_codes]]]
+    return np.sort(chosen).astype(np.int64)
 
 
 def match_mapping(

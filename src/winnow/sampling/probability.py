@@ -18,7 +18,7 @@ from winnow.sampling._seeding import Seed, make_rng, seed_record
 from winnow.sampling._strata import (
     largest_remainder,
     match_mapping,
-    random_rank_within,
+    random_subset_within,
     strata_of,
     stratum_label,
 )
@@ -212,11 +212,7 @@ def stratified(
             f"({missing} rows short of the requested total)"
         )
         wanted = np.minimum(wanted, sizes)
-    if table.num_rows:
-        ranks = random_rank_within(strata.codes, len(sizes), rng)
-        chosen = np.flatnonzero(ranks < wanted[strata.codes])
-    else:
-        chosen = np.zeros(0, dtype=np.int64)
+    chosen = random_subset_within(strata.codes, wanted, sizes, rng)
     labels = [stratum_label(k) for k in strata.keys]
     report = SamplingReport(
         method="stratified",
