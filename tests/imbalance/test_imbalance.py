@@ -132,3 +132,36 @@ def test_smote_handles_duplicate_points() -> None:
     out = smote(t, label="y", features=["x"], k=2, seed=0).table
     new = out.filter(out["synthetic"])["x"].to_numpy()
     assert len(new) == 2 and ((new >= 0) & (new <= 1)).all()
+
+
+def _on_knn_segments(real: np.ndarray, new: np.ndarray, k: int) -> float:
+    """Fraction of ``new`` points lying on a segment from a real point to one of its k nearest
+    real neighbours (excluding itself)."""
+    d = np.linalg.norm(real[:, None, :] - real[None, :, :], axis=2)
+    np.fill_diagonal(d, np.inf)
+    knn = np.argsort(d, axis=1)[:, :k]
+    a = real[:, None, :]
+    b = real[knn]  # (points, k, dims)
+    seg = np.linalg.norm(a - b, axis=2)
+    hits = 0
+    for p in new:
+        off = np.linalg.norm(p - a, axis=2) + np.linalg.norm(p - b, axis=2) - seg
+        hits += bool(np.abs(off).min() < 1e-9)
+    return hits / len(new)
+
+
+def test_smote_partners_are_among_the_k_nearest_neighbours() -> None:
+    rng = np.random.default_rng(8)
+    minority = rng.uniform(0, 100, size=(40, 2))
+    x = np.vstack([minority, rng.normal(50, 5, size=(240, 2))])
+    t = pa.table({"x1": x[:, 0], "x2": x[:, 1], "y": [1] * 40 + [0] * 240})
+    out = smote(t, label="y", features=["x1", "x2"], k=3, seed=1).table
+    synth = out.filter(out["synthetic"])
+    new = np.column_stack([synth["x1"].to_numpy(), synth["x2"].to_numpy()])
+    assert len(new) == 200
+    assert _on_knn_segments(minority, new, 3) == 1.0
+    # a SMOTE that interpolates toward any row of the class is caught by the same check
+    base = rng.integers(0, 40, 200)
+    partner = rng.integers(0, 40, 200)
+    wrong = minority[base] + rng.random((200, 1)) * (minority[partner] - minority[base])
+    assert _on_knn_segments(minority, wrong, 3) < 0.5

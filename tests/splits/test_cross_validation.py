@@ -87,3 +87,41 @@ def test_time_split_trains_on_the_past_with_a_gap() -> None:
     assert numeric[0][0].max() + 1 < numeric[0][1].min()
     with pytest.raises(DefinitionError, match="too few distinct times"):
         list(TimeSplit(3, time=0).split(np.zeros((10, 1))))
+
+
+def _fold_statistic(folds: np.ndarray, per_class: int, n_folds: int) -> float:
+    """p-value that each row's fold is uniform, for fixed fold sizes within each class.
+
+    ``folds[trial, row]``; rows of a class form a permutation design (fold counts fixed per
+    trial), so Pearson's X^2 of a class's row-by-fold counts is scaled by (m - 1) / m.
+    """
+    from scipy import stats
+
+    trials, n = folds.shape
+    total, df = 0.0, 0
+    for start in range(0, n, per_class):
+        counts = np.stack([(folds[:, start:start + per_class] == f).sum(axis=0)
+                           for f in range(n_folds)], axis=1).astype(float)
+        expected = trials / n_folds
+        total += float(((counts - expected) ** 2 / expected).sum()) * (per_class - 1) / per_class
+        df += (per_class - 1) * (n_folds - 1)
+    return float(stats.chi2.sf(total, df))
+
+
+def test_stratified_split_folds_are_uniform_and_an_unshuffled_mutant_is_rejected() -> None:
+    y = np.repeat([0, 1], 6)  # two classes of 6 rows, 3 folds of 2 + 2
+    X = np.zeros((12, 1))
+    trials = 1500
+    folds = np.zeros((trials, 12), dtype=np.int64)
+    for seed in range(trials):
+        for f, (_, test) in enumerate(StratifiedSplit(3, seed=seed).split(X, y)):
+            folds[seed, test] = f
+    assert _fold_statistic(folds, 6, 3) > 1e-3
+    # mutant: shuffles only the first four rows of each class, the last two keep their fold
+    mutant = np.zeros_like(folds)
+    for seed in range(trials):
+        rng = np.random.default_rng(seed)
+        for start in (0, 6):
+            order = np.concatenate([rng.permutation(4), [4, 5]])
+            mutant[seed, start + order] = np.arange(6) % 3
+    assert _fold_statistic(mutant, 6, 3) < 1e-6
