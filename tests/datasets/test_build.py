@@ -27,7 +27,7 @@ def project(tmp_path: Path) -> Path:
 def test_build_writes_splits_manifest_report(project: Path, tmp_path: Path) -> None:
     result = build(project, out=tmp_path / "ds", seed=3)
     names = sorted(p.name for p in (tmp_path / "ds").iterdir())
-    assert names == sorted([*DATA_FILES, "manifest.json"])
+    assert names == sorted([*DATA_FILES, "manifest.json", "profiles"])
     manifest = read_manifest(tmp_path / "ds")
     assert manifest["id"] == result.id
     assert manifest["split"]["names"] == ["train", "valid", "test"]

@@ -42,6 +42,7 @@ from winnow.errors import ColumnNotFoundError, DefinitionError, SchemaError
 from winnow.features.group import FeatureGroup
 from winnow.io.atomic import atomic_dir
 from winnow.io.formats import read_table
+from winnow.profiles import Profile
 from winnow.timestamps import to_utc
 from winnow.validation.result import ValidationReport
 
@@ -590,12 +591,18 @@ def build(
         )
         if labelled.votes is not None:
             write_parquet(labelled.votes, tmp / "votes.parquet")
+        profiles = _split_profiles(parts, [*feature_columns, LABEL])
+        (tmp / "profiles").mkdir()
+        for name, split_profile in profiles.items():
+            split_profile.save(tmp / "profiles" / f"{name}.json")
         manifest["id"] = dataset_id(manifest)
         (tmp / "report.html").write_text(
-            render_report(manifest, parts, extra=labelled.report), encoding="utf-8"
+            render_report(manifest, parts, extra=labelled.report, profiles=profiles),
+            encoding="utf-8",
         )
         manifest["files"] = {
-            p.name: file_sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()
+            p.relative_to(tmp).as_posix(): file_sha256(p)
+            for p in sorted(tmp.rglob("*")) if p.is_file()
         }
         manifest["locations"] = {
             "definition": ds.source_file,
@@ -652,6 +659,21 @@ def _validate_dataset(
         validations.quarantine.append(quarantine)
         excluded["quarantined by validation"] = quarantine.num_rows
     return kept
+
+
+def _split_profiles(parts: Mapping[str, pa.Table], columns: Sequence[str]) -> dict[str, Profile]:
+    """Profile the features and the label (as categories) of every split, with a fixed seed.
+
+    Saved as ``profiles/<split>.json``: the reference for ``winnow drift`` and the drift monitor.
+    """
+    from winnow.profiles import profile
+
+    out = {}
+    for name, table in parts.items():
+        present = [c for c in columns if c in table.column_names]
+        out[name] = profile(table.select(present),
+                            categorical=[LABEL] if LABEL in present else [], seed=0)
+    return out
 
 
 def _winnow_version() -> str:
