@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from winnow.errors import ColumnNotFoundError, DefinitionError, SchemaError, SourceError
-from winnow.validation import Expect, ExpectationResult, Expectation, validate
+from winnow.validation import Expect, Expectation, ExpectationResult, validate
 
 NOW = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
@@ -204,7 +204,7 @@ def test_one_pass_for_many_expectations_and_clear_errors() -> None:
         on_fail="warn",
     )
     assert [r.passed for r in report.results] == [True, True, False, True, True]
-    with pytest.raises(ColumnNotFoundError, match="'nope'.*expectation not_null"):
+    with pytest.raises(ColumnNotFoundError, match=r"'nope'.*expectation not_null"):
         validate(t, [Expect.not_null("nope")])
     with pytest.raises(DefinitionError, match=r"in_range\(s\).*s is string"):
         validate(t, [Expect.not_null("x"), Expect.in_range("s", min=0)])
