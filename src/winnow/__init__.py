@@ -8,6 +8,7 @@ split and label soundly; and build versioned datasets whose every row traces to 
 from winnow.backfill import backfill, explain
 from winnow.consistency import ConsistencyReport, FeatureConsistency, check_consistency
 from winnow.datasets import Dataset, Input, Labels, Sample, Spine, Split, build
+from winnow.drift import DriftMonitor, DriftReport, Thresholds, detect_drift
 from winnow.errors import (
     ColumnNotFoundError,
     DefinitionError,
@@ -61,6 +62,7 @@ from winnow.online import (
     ListDeadLetterSink,
     OnlineEngine,
 )
+from winnow.profiles import ColumnProfile, Profile, profile
 from winnow.validation import (
     Expect,
     ExpectationSuite,
@@ -73,6 +75,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ColumnNotFoundError",
+    "ColumnProfile",
     "ConsistencyReport",
     "Count",
     "CountDistinct",
@@ -81,6 +84,8 @@ __all__ = [
     "DeadLetter",
     "DeadLetterSink",
     "DefinitionError",
+    "DriftMonitor",
+    "DriftReport",
     "EventSource",
     "Expect",
     "ExpectationSuite",
@@ -103,6 +108,7 @@ __all__ = [
     "Mean",
     "Min",
     "OnlineEngine",
+    "Profile",
     "Sample",
     "Schema",
     "SchemaError",
@@ -114,6 +120,7 @@ __all__ = [
     "Std",
     "StreamError",
     "Sum",
+    "Thresholds",
     "UnsafeInputError",
     "ValidationError",
     "ValidationReport",
@@ -123,11 +130,13 @@ __all__ = [
     "backfill",
     "build",
     "check_consistency",
+    "detect_drift",
     "explain",
     "infer_schema",
     "labeling_function",
     "load_expectations",
     "natural_labels",
+    "profile",
     "read",
     "read_postgres",
     "read_table",
