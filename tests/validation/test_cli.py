@@ -49,7 +49,7 @@ def test_failure_exits_1_with_a_table(data: Path, tmp_path: Path) -> None:
                  "duplicates 1", "null_rate 0.2", "min -5", "FAIL", "pass"):
         assert text in out, text
     assert "FAILED: 3 expectation(s) with on_fail=fail" in out
-    assert "row 1: {'id': 2, 'x': -5.0}" in out
+    assert 'row 1: {"id": 2, "x": -5.0}' in out
 
 
 def test_json_and_quarantine_out(data: Path, tmp_path: Path) -> None:

@@ -114,7 +114,8 @@ def validate_command(
             for position, row in zip(
                 result.sample_positions, result.sample.to_pylist(), strict=True
             ):
-                _out.print(f"  row {position}: {row}", markup=False)
+                text = json.dumps(row, default=str, ensure_ascii=False)
+                _out.print(f"  row {position}: {text}", markup=False)
         verdict = (
             f"[bold red]FAILED[/bold red]: {len(report.failures_of('failed'))} expectation(s) "
             f"with on_fail=fail"

@@ -175,10 +175,13 @@ class References(Expectation):
         return self._missing(ctx)
 
     def describe_table(self) -> str:
-        """The referenced table in words."""
+        """The referenced table in words: a file by its name (where it lies is no part of
+        the check), a table name as given."""
         if isinstance(self.table, pa.Table):
             return f"<table of {self.table.num_rows} rows>"
-        return os.fspath(self.table)
+        if isinstance(self.table, Path):
+            return self.table.name
+        return self.table
 
     def expected(self) -> str:
         """``in other.csv (carrier)``."""
