@@ -4,12 +4,17 @@ A *spine* is the table of rows to train on (labelled events), each with an entit
 time. :func:`backfill` computes every feature of every group for every spine row from the events
 strictly before that row's time (DESIGN.md section 3) in one engine query per group, and returns
 the spine with the feature columns appended. :func:`explain` returns the SQL it would run.
+
+Engines: DuckDB (embedded, the default; ``memory_limit=`` and ``spill_dir=`` let it work on
+inputs larger than memory by spilling to disk) and Spark (``engine="spark"``; needs the
+``winnow[spark]`` extra and is imported only when asked for).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Literal, TypeAlias, cast, overload
 
 import numpy as np
 import pyarrow as pa
@@ -22,12 +27,23 @@ from winnow.features.sql import ROW_ID, SPINE_TIME
 from winnow.io.formats import read_table
 from winnow.timestamps import to_utc
 
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from winnow.engines.spark import SparkEngine
+
 __all__ = ["ENGINES", "backfill", "explain"]
 
 #: the batch engines :func:`backfill` accepts
-ENGINES: tuple[str, ...] = ("duckdb",)
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
 
 Plan = list[tuple[FeatureGroup, tuple[str, ...]]]
+
+
+def _is_spark_frame(value: object) -> bool:
+    # without importing pyspark: a Spark DataFrame can only exist if pyspark is loaded
+    kind = type(value)
+    return kind.__name__ == "DataFrame" and kind.__module__.startswith("pyspark.")
 
 
 def _load_spine(spine: pa.Table | str | os.PathLike[str]) -> pa.Table:
@@ -35,6 +51,11 @@ def _load_spine(spine: pa.Table | str | os.PathLike[str]) -> pa.Table:
         return spine
     if isinstance(spine, (str, os.PathLike)):
         return read_table(spine)
+    if _is_spark_frame(spine):
+        raise SchemaError(
+            "the spine is a Spark DataFrame; compute it with engine='spark' or convert it "
+            "with spine.toArrow() first"
+        )
     raise SchemaError(
         f"spine must be a pyarrow.Table or a file path, got {type(spine).__name__}; "
         f"convert it with pyarrow.table(...) or write it to Parquet first"
@@ -102,11 +123,41 @@ def _plan(
     return plan
 
 
-def _engine(engine: str | DuckDBEngine) -> DuckDBEngine:
+def _engine(
+    engine: str | DuckDBEngine | SparkEngine,
+    *,
+    spark: SparkSession | None = None,
+    memory_limit: str | None = None,
+    spill_dir: str | os.PathLike[str] | None = None,
+) -> DuckDBEngine | SparkEngine:
+    duckdb_options = memory_limit is not None or spill_dir is not None
     if isinstance(engine, DuckDBEngine):
+        if duckdb_options or spark is not None:
+            raise DefinitionError(
+                "memory_limit=, spill_dir= and spark= cannot be combined with an engine object; "
+                "set them on it: DuckDBEngine(memory_limit='4GB', temp_directory='/scratch')"
+            )
         return engine
     if engine == "duckdb":
-        return DuckDBEngine()
+        if spark is not None:
+            raise DefinitionError("spark= is for engine='spark'; drop it or pass engine='spark'")
+        return DuckDBEngine(memory_limit=memory_limit, temp_directory=spill_dir)
+    if engine == "spark" or getattr(engine, "name", None) == "spark":
+        if duckdb_options:
+            raise DefinitionError(
+                "memory_limit= and spill_dir= are options of engine='duckdb'; size Spark "
+                "through its own configuration (spark.executor.memory, spark.local.dir)"
+            )
+        from winnow.engines.spark import SparkEngine  # raises MissingDependencyError
+
+        if isinstance(engine, SparkEngine):
+            if spark is not None:
+                raise DefinitionError(
+                    "spark= cannot be combined with a SparkEngine object; use "
+                    "SparkEngine(spark=session)"
+                )
+            return engine
+        return SparkEngine(spark=spark)
     raise DefinitionError(f"unknown engine {engine!r}; available engines: {', '.join(ENGINES)}")
 
 
@@ -125,15 +176,54 @@ def _internal_spine(spine: pa.Table, plan: Plan, time: str) -> pa.Table:
     return pa.Table.from_arrays(columns, names=[*needed, ROW_ID, SPINE_TIME])
 
 
+Spine: TypeAlias = "pa.Table | str | os.PathLike[str] | DataFrame"
+
+
+@overload
 def backfill(
-    spine: pa.Table | str | os.PathLike[str],
+    spine: Spine,
+    groups: FeatureGroup | Sequence[FeatureGroup],
+    *,
+    time: str,
+    keys: Mapping[str, str | Sequence[str]] | None = ...,
+    engine: str | DuckDBEngine | SparkEngine = ...,
+    progress: Callable[[FeatureGroup], None] | None = ...,
+    output: Literal["arrow"] = ...,
+    spark: SparkSession | None = ...,
+    memory_limit: str | None = ...,
+    spill_dir: str | os.PathLike[str] | None = ...,
+) -> pa.Table: ...
+
+
+@overload
+def backfill(
+    spine: Spine,
+    groups: FeatureGroup | Sequence[FeatureGroup],
+    *,
+    time: str,
+    keys: Mapping[str, str | Sequence[str]] | None = ...,
+    engine: str | DuckDBEngine | SparkEngine = ...,
+    progress: Callable[[FeatureGroup], None] | None = ...,
+    output: Literal["spark"],
+    spark: SparkSession | None = ...,
+    memory_limit: str | None = ...,
+    spill_dir: str | os.PathLike[str] | None = ...,
+) -> DataFrame: ...
+
+
+def backfill(
+    spine: Spine,
     groups: FeatureGroup | Sequence[FeatureGroup],
     *,
     time: str,
     keys: Mapping[str, str | Sequence[str]] | None = None,
-    engine: str | DuckDBEngine = "duckdb",
+    engine: str | DuckDBEngine | SparkEngine = "duckdb",
     progress: Callable[[FeatureGroup], None] | None = None,
-) -> pa.Table:
+    output: Literal["arrow", "spark"] = "arrow",
+    spark: SparkSession | None = None,
+    memory_limit: str | None = None,
+    spill_dir: str | os.PathLike[str] | None = None,
+) -> pa.Table | DataFrame:
     """Compute every feature of ``groups`` for every spine row, point-in-time correct.
 
     Each feature of a spine row aggregates the events of the row's key with time in
@@ -144,8 +234,8 @@ def backfill(
     Parameters
     ----------
     spine
-        The rows to compute features for: an Arrow table or a file readable by
-        :func:`winnow.read_table`.
+        The rows to compute features for: an Arrow table, a file readable by
+        :func:`winnow.read_table`, or (with ``engine="spark"``) a Spark DataFrame.
     groups
         One feature group or several (with the same or different keys).
     time
@@ -154,13 +244,24 @@ def backfill(
         Maps a group name to the spine column(s) holding its key, in the order of the group's
         key; by default the spine columns named like the group's key.
     engine
-        ``"duckdb"`` or an engine object such as ``DuckDBEngine(memory_limit="4GB")``.
+        ``"duckdb"``, ``"spark"``, or an engine object such as
+        ``DuckDBEngine(memory_limit="4GB")`` or ``SparkEngine(spark=session)``.
     progress
         Called with each group once its features are computed.
+    output
+        ``"arrow"`` (a ``pyarrow.Table``) or, with ``engine="spark"``, ``"spark"`` (a lazy
+        Spark DataFrame ordered like the spine).
+    spark
+        The ``SparkSession`` to run on (``engine="spark"``); default: the active session or a
+        local one.
+    memory_limit
+        DuckDB's memory limit, e.g. ``"2GB"``; beyond it DuckDB spills to ``spill_dir``.
+    spill_dir
+        Where DuckDB spills intermediate data; default: DuckDB's own temporary directory.
 
     Returns
     -------
-    pyarrow.Table
+    pyarrow.Table or pyspark.sql.DataFrame
         The spine's columns untouched and in order, then ``{group}__{feature}`` columns typed
         as :meth:`FeatureGroup.output_schema` says.
 
@@ -176,16 +277,35 @@ def backfill(
     >>> out.select(["card__count", "card__sum_amount"]).to_pydict()
     {'card__count': [1, 2], 'card__sum_amount': [2.0, 5.0]}
     """
-    table = _load_spine(spine)
+    if output not in ("arrow", "spark"):
+        raise DefinitionError(f"output must be 'arrow' or 'spark', got {output!r}")
     items = _groups(groups)
+    runner = _engine(engine, spark=spark, memory_limit=memory_limit, spill_dir=spill_dir)
+    if output == "spark" or _is_spark_frame(spine):
+        if runner.name != "spark":
+            raise DefinitionError(
+                "a Spark DataFrame spine and output='spark' need engine='spark'"
+            )
+        from winnow.engines.spark import SparkEngine
+
+        assert isinstance(runner, SparkEngine)
+        frame_or_table: pa.Table | DataFrame
+        if _is_spark_frame(spine):
+            frame_or_table = cast("DataFrame", spine)
+            schema = runner.spine_schema(frame_or_table)
+        else:
+            frame_or_table = _load_spine(spine)
+            schema = frame_or_table.schema
+        plan = _plan(schema, items, time=time, keys=keys)
+        return runner.backfill(frame_or_table, plan, time=time, output=output, progress=progress)
+    table = _load_spine(spine)
     plan = _plan(table.schema, items, time=time, keys=keys)
-    runner = _engine(engine)
     internal = _internal_spine(table, plan, time)
     outputs = runner.run(internal, plan, progress=progress)
     result = table
-    for output in outputs:
-        for name, column in zip(output.column_names, output.columns, strict=True):
-            result = result.append_column(output.schema.field(name), column)
+    for features in outputs:
+        for name, column in zip(features.column_names, features.columns, strict=True):
+            result = result.append_column(features.schema.field(name), column)
     return result
 
 
@@ -195,12 +315,13 @@ def explain(
     *,
     time: str,
     keys: Mapping[str, str | Sequence[str]] | None = None,
-    engine: str | DuckDBEngine = "duckdb",
+    engine: str | DuckDBEngine | SparkEngine = "duckdb",
 ) -> str:
     """Return the SQL :func:`backfill` runs for these arguments, one statement per group.
 
     The spine appears as the relation ``__winnow_spine`` with the added columns
-    ``__winnow_row`` (row position) and ``__winnow_t`` (time in UTC microseconds).
+    ``__winnow_row`` (row position) and ``__winnow_t`` (time in UTC microseconds). With
+    ``engine="spark"`` the statements are Spark SQL.
     """
     table = _load_spine(spine)
     items = _groups(groups)

@@ -44,7 +44,16 @@ def backfill_command(
         list[str] | None,
         typer.Option("--key", help="GROUP=COLUMN[,COLUMN]: spine columns of a group's key."),
     ] = None,
-    engine: Annotated[str, typer.Option("--engine", help="Batch engine.")] = "duckdb",
+    engine: Annotated[
+        str, typer.Option("--engine", help="Batch engine: duckdb or spark (a local session).")
+    ] = "duckdb",
+    memory_limit: Annotated[
+        str | None,
+        typer.Option("--memory-limit", help="DuckDB memory limit, e.g. 2GB; spills beyond it."),
+    ] = None,
+    spill_dir: Annotated[
+        Path | None, typer.Option("--spill-dir", help="Where DuckDB spills to disk.")
+    ] = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Print the SQL instead of running it.")
     ] = False,
@@ -72,7 +81,8 @@ def backfill_command(
     ) as progress:
         task = progress.add_task(f"backfill {table.num_rows} rows", total=len(groups))
         result = wn.backfill(
-            table, groups, time=time, keys=keys, engine=engine,
+            table, groups, time=time, keys=keys, engine=engine, memory_limit=memory_limit,
+            spill_dir=spill_dir,
             progress=lambda g: progress.update(
                 task, advance=1, description=f"group {g.name} done"
             ),

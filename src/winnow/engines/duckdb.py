@@ -109,6 +109,11 @@ class DuckDBEngine:
                 f"__winnow_events_{index}", source.data.schema,
                 quote(seq_name or _SEQUENCE), table,
             )
+        if source.is_spark:
+            raise SourceError(
+                f"event source {source.describe()!r} is a Spark DataFrame; compute it with "
+                f"engine='spark' or convert it with df.toArrow() first"
+            )
         paths = source.paths()
         formats = {detect_format(p) for p in paths}
         if formats == {"parquet"}:

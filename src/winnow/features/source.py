@@ -27,7 +27,8 @@ class EventSource:
     Parameters
     ----------
     data
-        A file path, a glob pattern (``"events/*.parquet"``), or an Arrow table.
+        A file path, a glob pattern (``"events/*.parquet"``), an Arrow table, or a Spark
+        DataFrame (computed by ``engine="spark"`` only).
     time
         The event-time column (a timestamp; naive values are read as UTC).
     sequence
@@ -51,11 +52,17 @@ class EventSource:
     def __post_init__(self) -> None:
         if not isinstance(self.time, str) or not self.time:
             raise DefinitionError("EventSource needs time=, the name of the event-time column")
-        if not isinstance(self.data, (str, os.PathLike, pa.Table)):
+        if not isinstance(self.data, (str, os.PathLike, pa.Table)) and not self.is_spark:
             raise DefinitionError(
                 f"EventSource data must be a path, a glob or a pyarrow.Table, "
                 f"got {type(self.data).__name__}; convert it with pyarrow.table(...) first"
             )
+
+    @property
+    def is_spark(self) -> bool:
+        """Whether the events are a Spark DataFrame (checked without importing pyspark)."""
+        kind = type(self.data)
+        return kind.__name__ == "DataFrame" and kind.__module__.startswith("pyspark.")
 
     @property
     def is_table(self) -> bool:
@@ -64,7 +71,7 @@ class EventSource:
 
     def paths(self) -> list[Path]:
         """The files behind this source, in sequence order (sorted names for a glob)."""
-        if isinstance(self.data, pa.Table):
+        if isinstance(self.data, pa.Table) or self.is_spark:
             return []
         text = os.fspath(self.data)
         if any(ch in text for ch in "*?["):
@@ -88,4 +95,6 @@ class EventSource:
             return self.name
         if isinstance(self.data, pa.Table):
             return f"table({self.data.num_rows} rows)"
+        if self.is_spark:
+            return "Spark DataFrame"
         return os.fspath(self.data)
