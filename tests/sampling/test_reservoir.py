@@ -92,6 +92,22 @@ def test_reservoir_is_independent_of_batching_and_draws_few_random_numbers() -> 
     assert whole.describe()["input_rows"] == 200_000
 
 
+def test_reservoir_item_by_item_equals_batched() -> None:
+    for seed in range(3):
+        one, many = Reservoir(20, seed=seed), Reservoir(20, seed=seed)
+        for i in range(3000):
+            one.update_one(i)
+        many.update_many(np.arange(3000))
+        assert np.array_equal(one.sample(), many.sample())
+        assert np.array_equal(one.sample_positions(), many.sample_positions())
+        w = np.random.default_rng(seed).random(3000)
+        wone, wmany = WeightedReservoir(20, seed=seed), WeightedReservoir(20, seed=seed)
+        for i in range(3000):
+            wone.update_one(i, float(w[i]))
+        wmany.update_many(np.arange(3000), weights=w)
+        assert np.array_equal(wone.sample(), wmany.sample())
+
+
 def test_reservoir_holds_arrow_rows_and_arrays() -> None:
     table = pa.table({"id": np.arange(1000), "name": [f"n{i}" for i in range(1000)]})
     r = Reservoir(5, seed=2)
