@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -36,6 +36,7 @@ REL_TOL = 1e-9
 ABS_TOL = 1e-12
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _REPLAY_BATCH = 65_536
+_ONE_BY_ONE = 256  # runs shorter than this replay event by event under ingest="auto"
 
 
 def _relative_error(a: float, b: float) -> float:
@@ -228,6 +229,7 @@ def check_consistency(
     time: str,
     keys: Mapping[str, str | Sequence[str]] | None = None,
     examples: int = 5,
+    ingest: Literal["auto", "one", "many"] = "auto",
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ConsistencyReport:
     """Replay ``events`` through the online engine and compare with :func:`winnow.backfill`.
@@ -248,6 +250,11 @@ def check_consistency(
         Maps a group name to the spine column(s) holding its key (as in ``wn.backfill``).
     examples
         How many mismatching rows to keep per feature.
+    ingest
+        How the replay feeds the engine between two spine times: ``"many"`` as micro-batches
+        (``update_many``, as ``winnow stream`` does), ``"one"`` event by event
+        (``update_one``), ``"auto"`` (default) event by event for runs of fewer than 256
+        events and as micro-batches otherwise. Every choice must give the same values.
     progress
         Called as ``progress(group, spine_rows_done, spine_rows)`` while replaying.
 
@@ -290,7 +297,9 @@ def check_consistency(
         ordered, dropped = _ordered(group, _group_events(group, event_table))
         replayed[group.name] = ordered.num_rows
         skipped[group.name] = dropped
-        online = _replay(group, ordered, spine_table, spine_keys, spine_times, progress)
+        online = _replay(
+            group, ordered, spine_table, spine_keys, spine_times, ingest, progress
+        )
         key_values = _spine_keys(spine_table, spine_keys)
         for feature in group.features:
             column = group.column_name(feature)
@@ -316,17 +325,27 @@ def _replay(
     spine: pa.Table,
     spine_keys: list[str],
     spine_times: np.ndarray[Any, Any],
+    ingest: str,
     progress: Callable[[str, int, int], None] | None,
 ) -> dict[str, list[Any]]:
     """Online values for every spine row: ingest events up to each row's time, then query."""
+    if ingest not in ("auto", "one", "many"):
+        raise DefinitionError(f"ingest must be 'auto', 'one' or 'many', got {ingest!r}")
     engine = OnlineEngine([group])
     rt = engine._runtime(group.name)
-    event_times = to_utc(events[group.time], name=group.time).cast(pa.int64()).to_numpy()
+    # column types from the event table on both paths, as update_many would take them
+    rt.ensure_layout_from_types(events.schema)
+    micros = to_utc(events[group.time], name=group.time).cast(pa.int64())
+    event_times = micros.to_numpy()
+    # the same events as Python rows for update_one, times as integer microseconds
+    plain = events.set_column(events.column_names.index(group.time), group.time, micros)
+    few = {"one": 2**62, "many": 0, "auto": _ONE_BY_ONE}[ingest]
     key_values = _spine_keys(spine, spine_keys)
     order = np.argsort(spine_times, kind="stable")
     # events with time <= t are ingested before the rows at t are queried (they see [t-w, t))
     cuts = np.searchsorted(event_times, spine_times[order], side="right")
     values: list[list[Any]] = [[None] * spine.num_rows for _ in group.features]
+    width = len(group.features)
     done = 0
     total = spine.num_rows
     bounds = np.flatnonzero(np.diff(cuts)) + 1
@@ -336,19 +355,28 @@ def _replay(
         if a == b:
             continue
         cut = int(cuts[a])
+        if cut - done < few:
+            for event in plain.slice(done, cut - done).to_pylist():
+                engine.update_one(event)
+            done = cut
         while done < cut:
             step = min(_REPLAY_BATCH, cut - done)
             engine.update_many(events.slice(done, step))
             done += step
         rows = order[a:b].tolist()
-        table = engine._rows(rt, [key_values[i] for i in rows], [int(spine_times[i]) for i in rows])
-        for j, column in enumerate(group.output_columns):
-            col_values = table[column].to_pylist()
-            for i, v in zip(rows, col_values, strict=True):
-                values[j][i] = v
+        ats: list[int | None] = [int(t) for t in spine_times[rows].tolist()]
+        found = engine._value_rows(rt, [key_values[i] for i in rows], ats)
+        for i, row in zip(rows, found, strict=True):
+            for j in range(width):
+                values[j][i] = row[j]
         if progress is not None:
             progress(group.name, b, total)
-    return {column: values[j] for j, column in enumerate(group.output_columns)}
+    # type the values as the engine's tables do (features_many), once per column
+    schema = engine.output_schema(group.name)
+    return {
+        field.name: pa.array(values[j], type=field.type).to_pylist()
+        for j, field in enumerate(schema)
+    }
 
 
 def _compare(

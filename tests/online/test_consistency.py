@@ -92,11 +92,14 @@ def test_hypothesis_event_logs_have_zero_mismatches(
             "ts": pa.array([t * S // 4 for _, t in spine], TS),
         }
     )
-    report = wn.check_consistency(table, spine_table, [_group(table)], time="ts")
-    bad = [f.to_json() for f in report.features if f.mismatches]
-    assert report.ok, bad
-    assert all(f.rows == len(spine) for f in report.features)
-    assert len(report.features) == len(_features())
+    for ingest in ("one", "many"):  # event by event and in micro-batches
+        report = wn.check_consistency(
+            table, spine_table, [_group(table)], time="ts", ingest=ingest
+        )
+        bad = [f.to_json() for f in report.features if f.mismatches]
+        assert report.ok, (ingest, bad)
+        assert all(f.rows == len(spine) for f in report.features)
+        assert len(report.features) == len(_features())
 
 
 def test_composite_keys_and_spine_key_mapping() -> None:
@@ -177,15 +180,18 @@ def test_cli_reports_per_feature_and_exits_zero(tmp_path: Path) -> None:
 
 def test_cli_exits_non_zero_on_a_mismatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     defs, ev_path, spine_path = _files(tmp_path)
-    real = OnlineEngine._rows
+    real = OnlineEngine._value_rows
 
-    def skewed(self: OnlineEngine, rt: Any, keys: list[Any], ats: list[int | None]) -> pa.Table:
-        table = real(self, rt, keys, ats)
-        col = table.column_names.index("card__sum_amount_7s")
-        bumped = pa.array([v + 1e-6 for v in table[col].to_pylist()], pa.float64())
-        return table.set_column(col, "card__sum_amount_7s", bumped)
+    def skewed(
+        self: OnlineEngine, rt: Any, keys: list[Any], ats: list[int | None]
+    ) -> list[list[Any]]:
+        rows = real(self, rt, keys, ats)
+        col = rt.outputs.index("card__sum_amount_7s")
+        for row in rows:
+            row[col] += 1e-6
+        return rows
 
-    monkeypatch.setattr(OnlineEngine, "_rows", skewed)
+    monkeypatch.setattr(OnlineEngine, "_value_rows", skewed)
     runner = CliRunner()
     result = runner.invoke(app, ["check-consistency", "--features", str(defs), "--events",
                                  str(ev_path), "--spine", str(spine_path), "--json"])

@@ -130,6 +130,10 @@ class _GroupRuntime:
         self.single = len(group.key) == 1
         self.time = group.time
         self.seq_col = group.source.sequence
+        #: output column names and empty values (computed once: naming parses durations)
+        self.outputs = list(group.output_columns)
+        self.empties = [f.empty for f in group.features]
+        self.schema: pa.Schema | None = None
         self.types: dict[str, pa.DataType] = {c: types[c] for c in self.columns if c in types}
         self.layout: Layout | None = None
         self.spec: list[tuple[str, Kind, type]] = []
@@ -150,6 +154,7 @@ class _GroupRuntime:
 
     def _set_layout(self, kinds: list[Kind]) -> None:
         self.layout = Layout(list(self.group.features), self.columns, kinds, lateness=self.lateness)
+        self.schema = None  # the column types are known now: rebuild the output schema
         fast = {"i": int, "f": float, "o": object}
         self.spec = [(c, k, fast[k]) for c, k in zip(self.columns, kinds, strict=True)]
 
@@ -569,7 +574,7 @@ class OnlineEngine:
         ks = rt.keys.get(key)
         newest = _NEG if ks is None else int(rt.newest[ks.slot_id])
         if ks is None or newest == _NEG or at is None:
-            return [f.empty for f in rt.group.features]
+            return list(rt.empties)
         if at < newest:
             raise StreamError(
                 f"cannot answer feature group {rt.group.name!r} for key {key!r} as of "
@@ -595,7 +600,7 @@ class OnlineEngine:
         rt = self._runtime(group)
         self._flush(rt)
         values = self._values(rt, self._normalize_key(rt, key), self._at(at))
-        return dict(zip(rt.group.output_columns, values, strict=True))
+        return dict(zip(rt.outputs, values, strict=True))
 
     def features_many(
         self,
@@ -607,10 +612,19 @@ class OnlineEngine:
         rt = self._runtime(group)
         return self._rows(rt, list(keys), [self._at(at)] * len(keys))
 
-    def _rows(self, rt: _GroupRuntime, keys: list[Any], ats: list[int | None]) -> pa.Table:
+    def _value_rows(
+        self, rt: _GroupRuntime, keys: list[Any], ats: list[int | None]
+    ) -> list[list[Any]]:
+        """Feature values (Python objects, not yet typed by Arrow) per (key, at)."""
         self._flush(rt)
+        return [
+            self._values(rt, self._normalize_key(rt, k), at)
+            for k, at in zip(keys, ats, strict=True)
+        ]
+
+    def _rows(self, rt: _GroupRuntime, keys: list[Any], ats: list[int | None]) -> pa.Table:
+        rows = self._value_rows(rt, keys, ats)
         norm = [self._normalize_key(rt, k) for k in keys]
-        rows = [self._values(rt, k, at) for k, at in zip(norm, ats, strict=True)]
         columns: dict[str, pa.Array] = {}
         for i, name in enumerate(rt.key_cols):
             columns[name] = pa.array([k if rt.single else k[i] for k in norm])
@@ -622,12 +636,14 @@ class OnlineEngine:
     def output_schema(self, group: str | FeatureGroup) -> pa.Schema:
         """The Arrow schema of a group's feature columns (unknown column types give null)."""
         rt = self._runtime(group)
-        types = {c: rt.types.get(c, pa.null()) for c in rt.columns}
-        fields = [
-            pa.field(rt.group.column_name(f), f.output_type(types[f.column] if f.column else None))
-            for f in rt.group.features
-        ]
-        return pa.schema(fields)
+        if rt.schema is None or rt.layout is None:
+            types = {c: rt.types.get(c, pa.null()) for c in rt.columns}
+            fields = [
+                pa.field(name, f.output_type(types[f.column] if f.column else None))
+                for name, f in zip(rt.outputs, rt.group.features, strict=True)
+            ]
+            rt.schema = pa.schema(fields)
+        return rt.schema
 
     # -- bookkeeping -------------------------------------------------------------------------
 
