@@ -117,10 +117,11 @@ def test_monitor_beside_the_stream_consumer() -> None:
 def test_winnow_stream_with_a_drift_monitor(tmp_path: Path) -> None:
     events = pa.concat_tables([_events(2_000, 7), _events(2_000, 8, shift=1.0, first=2_000)])
     pq.write_table(events, tmp_path / "events.parquet")
+    source = str(tmp_path / "events.parquet")
     (tmp_path / "features.py").write_text(
         "import winnow as wn\n"
-        f"card = wn.FeatureGroup('card', source=wn.EventSource({str(tmp_path / 'events.parquet')!r},"
-        " time='ts'), key='card_id', features=[wn.Count(window='1h')])\n"
+        f"card = wn.FeatureGroup('card', source=wn.EventSource({source!r}, time='ts'),"
+        " key='card_id', features=[wn.Count(window='1h')])\n"
     )
     _reference().save(tmp_path / "ref.json")
     alerts = tmp_path / "alerts.jsonl"
