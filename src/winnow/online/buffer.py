@@ -84,7 +84,7 @@ class KeyState:
     """Events and aggregation states of one key (see the module docstring for the positions)."""
 
     __slots__ = (
-        "hi", "last", "lo", "n", "p_seqs", "p_times", "p_vals", "proc", "seqs",
+        "hi", "last", "lo", "n", "p_nulls", "p_seqs", "p_times", "p_vals", "proc", "seqs",
         "slot_id", "start", "states", "times", "valid", "vals",
     )
 
@@ -104,6 +104,8 @@ class KeyState:
         self.p_times: list[int] = []
         self.p_seqs: list[int] = []
         self.p_vals: list[list[Any]] = [[] for _ in layout.kinds]
+        #: whether any value in ``p_vals`` is None (set by the engine's per-event path)
+        self.p_nulls = False
 
     # -- ingest ------------------------------------------------------------------------------
 
@@ -168,12 +170,18 @@ class KeyState:
         seqs = np.array(self.p_seqs, dtype=np.int64)
         vals: list[npt.NDArray[Any]] = []
         valid: list[npt.NDArray[Any]] = []
+        nulls = self.p_nulls
         for arr, items in zip(self.vals, self.p_vals, strict=True):
-            ok = np.fromiter((x is not None for x in items), dtype=bool, count=k)
+            if nulls:
+                ok = np.fromiter((x is not None for x in items), dtype=bool, count=k)
+                every = bool(ok.all())
+            else:
+                ok = np.ones(k, dtype=bool)
+                every = True
             if arr.dtype == object:
                 col = np.empty(k, dtype=object)
                 col[:] = items
-            elif ok.all():
+            elif every:
                 col = np.array(items, dtype=arr.dtype)
             else:
                 fill = 0 if arr.dtype == np.int64 else 0.0
@@ -183,6 +191,7 @@ class KeyState:
         self.p_times = []
         self.p_seqs = []
         self.p_vals = [[] for _ in self.p_vals]
+        self.p_nulls = False
         self.append(times, seqs, vals, valid)
 
     # -- processing --------------------------------------------------------------------------

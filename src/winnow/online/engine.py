@@ -142,7 +142,8 @@ class _GroupRuntime:
         self.keys: dict[Any, KeyState] = {}
         self.slots: list[KeyState] = []
         #: per slot: the newest accepted event time (_NEG: none yet), for the lateness rule
-        self.newest = np.full(64, _NEG, dtype=np.int64)
+        #: (a list: the per-event path reads and writes one item, much cheaper than NumPy's)
+        self.newest: list[int] = []
         #: the keys in slot order as Arrow (single-column keys), plus keys added since
         self.known: pa.Array | None = None
         self.known_tail: list[Any] = []
@@ -191,10 +192,7 @@ class _GroupRuntime:
             self.keys[key] = ks
             self.slots.append(ks)
             self.known_tail.append(key)
-            if ks.slot_id >= self.newest.size:
-                grown = np.full(2 * self.newest.size, _NEG, dtype=np.int64)
-                grown[: self.newest.size] = self.newest
-                self.newest = grown
+            self.newest.append(_NEG)
         return ks
 
     def slots_of(self, table: pa.Table) -> npt.NDArray[np.int64]:
@@ -369,9 +367,12 @@ class OnlineEngine:
             )
         t = raw_time if type(raw_time) is int else _time_of(raw_time, rt.time)
         values = []
+        nulls = False
         for c, kind, fast in rt.spec:
             v = event[c]
-            if v is not None and kind != "o" and type(v) is not fast:
+            if v is None:
+                nulls = True
+            elif kind != "o" and type(v) is not fast:
                 v = _convert(v, kind, c, rt)
             values.append(v)
         rt.next_seq += 1
@@ -380,7 +381,7 @@ class OnlineEngine:
         if ks is None:
             ks = rt.key_state(key)
         slot = ks.slot_id
-        newest = int(rt.newest[slot])
+        newest = rt.newest[slot]
         if t <= newest:
             if t < newest - rt.lateness:
                 rt.late += 1
@@ -395,6 +396,8 @@ class OnlineEngine:
         ks.p_seqs.append(seq)
         for items, value in zip(ks.p_vals, values, strict=True):
             items.append(value)
+        if nulls:
+            ks.p_nulls = True
         if len(times) >= self.process_every:
             ks.process(layout)
 
@@ -478,22 +481,24 @@ class OnlineEngine:
         first = np.empty(ts.size, dtype=bool)
         first[0] = True
         first[1:] = seg[1:] != seg[:-1]
-        prev = rt.newest[seg[first]]
+        newest = rt.newest
+        prev = np.fromiter(map(newest.__getitem__, seg[first].tolist()), dtype=np.int64)
         backwards = (~first[1:]) & (ts[1:] < ts[:-1])
         if not backwards.any() and bool((ts[first] >= prev).all()):
             ends = np.empty(ts.size, dtype=bool)
             ends[-1] = True
             ends[:-1] = first[1:]
-            rt.newest[seg[ends]] = ts[ends]
-            self._advance(int(ts[ends].max()))
+            last = ts[ends]
+            for u, t in zip(seg[ends].tolist(), last.tolist(), strict=True):
+                newest[u] = t
+            self._advance(int(last.max()))
             return None
         # some event goes back in time: apply the rule in arrival order
-        newest = rt.newest
         late = np.zeros(times.size, dtype=bool)
         before: list[int] = []
         lateness = rt.lateness
         for i, (u, t) in enumerate(zip(slots.tolist(), times.tolist(), strict=True)):
-            cur = int(newest[u])
+            cur = newest[u]
             if cur != _NEG and t < cur - lateness:
                 late[i] = True
                 before.append(cur)
