@@ -77,6 +77,7 @@ def test_validation_recorded_and_quarantined(tmp_path: Path) -> None:
     # the report has the section; the build is reproducible and verifies
     html = (tmp_path / "ds" / "report.html").read_text()
     assert "<h2>Validation</h2>" in html and "in_range(device_score)" in html
+    assert "impressions (failed expectations)" in html
     again = build(path, out=tmp_path / "ds2", seed=1)
     assert again.id == result.id
     assert verify(tmp_path / "ds").intact

@@ -34,8 +34,11 @@ def test_column_type_family_and_exact() -> None:
     assert bad.failing_rows is None
     assert bad.expected == "type double"
     assert not one(t, Expect.column_type("x", "string")).passed
-    with pytest.raises(DefinitionError, match="not an Arrow type"):
-        Expect.column_type("x", "flaot!")
+    for typo in ("flaot", "flaot!"):
+        with pytest.raises(DefinitionError, match="not an Arrow type; use a family"):
+            Expect.column_type("x", typo)
+    assert one(pa.table({"d": pa.array([1], pa.decimal128(12, 2))}),
+               Expect.column_type("d", "decimal128(12, 2)")).passed
 
 
 def test_not_null_rate() -> None:
@@ -225,3 +228,28 @@ def test_definition_errors_say_the_fix() -> None:
         Expect.references(["a", "b"], table="t", table_columns=["a"])
     with pytest.raises(AttributeError, match="immutable"):
         Expect.not_null("x").name = "y"  # type: ignore[misc]
+
+
+def test_empty_tables_and_awkward_column_names() -> None:
+    t = pa.table({'a "b"': pa.array([], pa.int64()), "t": pa.array([], pa.string())})
+    report = validate(
+        t,
+        [Expect.not_null('a "b"'), Expect.unique(['a "b"', "t"]), Expect.in_set("t", ["x"]),
+         Expect.in_range('a "b"', min=0)],
+    )
+    assert report.passed and report.rows == 0
+    assert report.results[0].observed == {"null_rate": 0.0, "nulls": 0}
+    assert report.results[3].observed == {"min": None, "max": None, "outside": 0}
+    odd = pa.table({'a "b"': [1, 1, None], "t": ["x", "y", "x"]})
+    result = one(odd, Expect.unique('a "b"'))
+    assert result.sample_positions == (1,)
+    assert one(odd, Expect.in_set("t", ["x"])).sample_positions == (1,)
+
+
+def test_validate_reads_a_file_by_path(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("id,amount\n1,5.0\n2,-1.0\n")
+    report = validate(path, [Expect.in_range("amount", min=0)], on_fail="quarantine")
+    assert report.source == str(path)
+    assert report.quarantine.column("position").to_pylist() == [1]  # data row, header not counted
+    assert report.quarantine.column("source").to_pylist() == [str(path)]

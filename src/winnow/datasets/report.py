@@ -233,8 +233,15 @@ def _quarantine(manifest: Mapping[str, Any]) -> str:
     if not q["rows"]:
         return "<p>No input record was quarantined.</p>"
     rows = [(k, v) for k, v in q["by_input"].items()]
+    checked = q.get("by_validation", {})
+    rows += [(f"{k} (failed expectations)", v) for k, v in checked.items()]
+    what = (
+        "did not fit their input's schema or failed an expectation"
+        if checked
+        else "did not fit their input's schema"
+    )
     return (
-        f"<p>{q['rows']} records did not fit their input's schema; they are in "
+        f"<p>{q['rows']} records {what}; they are in "
         f"<code>quarantine.parquet</code> with source, position and reason.</p>"
         + _table(["input", "quarantined"], rows)
     )

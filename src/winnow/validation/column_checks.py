@@ -88,7 +88,7 @@ class ColumnType(Expectation):
             return str(pa.type_for_alias(self.type))
         except ValueError:
             pass
-        if re.fullmatch(r"[a-z_]+[0-9]*(\[.*\]|\(.*\))?", self.type):
+        if re.fullmatch(r"[a-z_]+[0-9]*(\[.+\]|\(.+\))", self.type):
             return self.type  # parametrised types are compared as Arrow prints them
         raise DefinitionError(
             f"column_type({self.columns[0]}): {self.type!r} is not an Arrow type; use a family "
