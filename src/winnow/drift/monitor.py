@@ -96,12 +96,15 @@ class DriftMonitor:
             )
         if isinstance(reference, Profile):
             self.reference = reference
+            self.reference_name = "profile"
         elif isinstance(reference, pa.Table):
             from winnow.profiles import profile
 
             self.reference = profile(reference, categorical=[label] if label else [])
+            self.reference_name = "table"
         else:
             self.reference = load_reference(reference, split=split)
+            self.reference_name = os.fspath(reference)
         self.window = window
         self.panes = panes
         self.pane_rows = window // panes
@@ -215,7 +218,7 @@ class DriftMonitor:
                 "threshold": s.threshold,
                 "p_value": s.p_value,
                 "detail": s.detail,
-                "reference": report.reference_name,
+                "reference": self.reference_name,
                 **window,
                 "emitted_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             }
