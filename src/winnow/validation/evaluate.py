@@ -19,7 +19,6 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import numpy as np
@@ -395,8 +394,3 @@ def _quarantine(
     keep = np.ones(table.num_rows, dtype=bool)
     keep[bad] = False
     return table.filter(pa.array(keep)), quarantine
-
-
-def report_json_default(value: Any) -> str:
-    """``json.dumps`` fallback for sample values (times and decimals as text)."""
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)

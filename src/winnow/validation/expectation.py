@@ -248,11 +248,6 @@ class Expectation(ABC):
         return f"{type(self).__name__}({inner})"
 
 
-def as_float(value: Any) -> float | None:
-    """A JSON-friendly float (``None`` stays ``None``)."""
-    return None if value is None else float(value)
-
-
 def json_value(value: Any) -> object:
     """A DuckDB result value as plain JSON (times as ISO text, decimals as float)."""
     if value is None or isinstance(value, (bool, int, str)):
