@@ -53,7 +53,8 @@ def version() -> None:
 def main() -> None:
     """Entry point of the ``winnow`` script: run the app; a WinnowError exits 1 with one line."""
     try:
-        app(standalone_mode=False)
+        # without standalone mode, click returns a command's typer.Exit code instead of exiting
+        code = app(standalone_mode=False)
     except WinnowError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
@@ -71,3 +72,4 @@ def main() -> None:
         if isinstance(exc, click.exceptions.Abort):
             sys.exit(130)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
