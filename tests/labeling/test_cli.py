@@ -100,6 +100,17 @@ def test_label_errors_are_one_line(corpus: Path) -> None:
     assert res.stderr.startswith("error:") and "labeling_function" in res.stderr
 
 
+def test_label_gold_column_is_checked(corpus: Path) -> None:
+    args = ["label", "--lfs", str(corpus / "lfs.py"), "--data", str(corpus / "messages.parquet"),
+            "--out", str(corpus / "x.parquet")]
+    res = run_script(*args, "--gold", "truth")
+    assert res.returncode == 1
+    assert res.stderr.startswith("error: column 'truth' not found") and "gold" in res.stderr
+    res = run_script(*args, "--gold", "text")
+    assert res.returncode == 1 and "encode them as integers" in res.stderr
+    assert not (corpus / "x.parquet").exists()
+
+
 def test_agreement(tmp_path: Path) -> None:
     path = tmp_path / "ann.csv"
     path.write_text("item,who,grade\na,p,1\na,q,1\na,r,2\nb,p,3\nb,q,3\nc,p,1\nc,r,1\n"

@@ -187,3 +187,66 @@ def test_helper_versions_depend_on_their_parameters() -> None:
     c = lookup_lf("l", column="sender", table={"spam.biz": 1})
     d = lookup_lf("l", column="sender", table={"spam.biz": 0})
     assert a.version != b.version and c.version != d.version
+
+
+def test_db_lookup_from_a_real_duckdb_table(tmp_path: Path) -> None:
+    import duckdb
+
+    db = tmp_path / "crm.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE verdicts (sender VARCHAR, verdict INTEGER)")
+    con.execute("INSERT INTO verdicts VALUES ('spam.biz', 1), ('alice@corp', 0)")
+    con.close()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        # An extract of the table as a lookup ...
+        extract = lookup_lf("crm_verdict", column="sender",
+                            table=dict(con.execute("SELECT * FROM verdicts").fetchall()))
+
+        # ... or a query per batch against the live database.
+        @labeling_function(vectorized=True, resources={"con": con})
+        def crm_join(batch: pa.Table, con):
+            keys = batch.select(["sender"]).append_column(
+                "pos", pa.array(np.arange(batch.num_rows)))
+            con.register("batch", keys)
+            found = con.execute(
+                "SELECT coalesce(v.verdict, -1) AS vote FROM batch b "
+                "LEFT JOIN verdicts v USING (sender) ORDER BY b.pos"
+            ).fetchnumpy()
+            return found["vote"]
+
+        # Batches of 3 rows: the function runs twice and answers per batch.
+        store = apply(TABLE, [extract, crm_join], cardinality=2, batch_size=3)
+    finally:
+        con.close()
+    assert store.failures == {}
+    assert store.to_matrix().tolist() == [[1, 1], [0, 0], [1, 1], [-1, -1]]
+
+
+def test_a_raising_vectorised_function_fails_its_batch_only() -> None:
+    @labeling_function(vectorized=True)
+    def breaks_on_big(batch: pa.Table):
+        x = batch.column("x").to_numpy()
+        if x.max() >= 8:
+            raise ValueError(f"value {x.max()} too big")
+        return x % 2
+
+    table = pa.table({"x": np.arange(10)})
+    store = apply(table, [breaks_on_big], batch_size=4)
+    failure = store.failures["breaks_on_big"]
+    # Batches [0..3], [4..7] vote; [8, 9] fails as a whole and abstains.
+    assert (failure.count, failure.first_row) == (2, 8)
+    assert "too big" in failure.first_error
+    assert store.to_matrix()[:, 0].tolist() == [0, 1, 0, 1, 0, 1, 0, 1, -1, -1]
+    with pytest.raises(ValueError, match="too big"):
+        apply(table, [breaks_on_big], batch_size=4, strict=True)
+
+
+def test_wrong_length_from_a_vectorised_function_is_a_failure() -> None:
+    @labeling_function(vectorized=True)
+    def one_label(batch: pa.Table):
+        return np.array([1])
+
+    store = apply(pa.table({"x": [1, 2, 3]}), [one_label])
+    assert "one label per row" in store.failures["one_label"].first_error
+    assert store.failures["one_label"].count == 3

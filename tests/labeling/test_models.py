@@ -177,3 +177,59 @@ def test_selection_names_list_candidates_and_does_not_mutate_them() -> None:
     sel = select_label_model(L, y, candidates, metric="macro_f1")
     assert list(sel.scores) == ["MajorityVote", "MajorityVote_2", "DawidSkene"]
     assert not hasattr(candidates[2], "confusions_")
+
+
+def test_label_model_class_balance_from_dev(synthetic) -> None:
+    L, y = synthetic
+    lm = LabelModel(cardinality=3, class_balance="dev").fit(L, L_dev=L[:2000], Y_dev=y[:2000])
+    dev_freq = (np.bincount(y[:2000], minlength=3) + 1) / (2000 + 3)  # add-one smoothed
+    np.testing.assert_allclose(lm.class_balance_, dev_freq)
+    np.testing.assert_allclose(lm.accuracies_, ACC, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("k", [2, 3, 70])
+def test_grouped_log_joint_equals_the_sum_over_sources(k: int) -> None:
+    from winnow.labeling.models._base import log_joint
+
+    rng = np.random.default_rng(k)
+    m, n = 9, 500
+    U = rng.integers(-1, k, size=(n, m))
+    tables = rng.normal(size=(m, k + 1, k))
+    prior = rng.normal(size=k)
+    expected = np.tile(prior, (n, 1))
+    for i in range(n):
+        for j in range(m):
+            expected[i] += tables[j, U[i, j]]  # -1 picks the abstain row k
+    np.testing.assert_allclose(log_joint(U, tables, prior), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::winnow.labeling.LabelModelWarning")
+@pytest.mark.parametrize("model_class", [MajorityVote, DawidSkene, LabelModel])
+def test_fit_on_patterns_or_raw_rows_gives_the_same_model(model_class, monkeypatch) -> None:
+    from winnow.labeling.models import _base
+
+    # 20 sources with independent abstains: the rows hardly repeat, so L is used as is.
+    L, _ = synthetic_votes(n=40_000, accuracies=[0.7] * 20, coverages=[0.5] * 20,
+                           balance=[0.5, 0.3, 0.2], seed=5)
+    U, inverse, _ = _base.vote_patterns(L)
+    assert inverse is None and U is L
+    raw = model_class(cardinality=3).fit(L)
+    monkeypatch.setattr(_base, "_PROBE_ROWS", 10**9)  # always compress
+    U, inverse, counts = _base.vote_patterns(L)
+    assert inverse is not None and counts.sum() == len(L)
+    packed = model_class(cardinality=3).fit(L)
+    np.testing.assert_allclose(packed.confusions_, raw.confusions_, atol=1e-6)
+    np.testing.assert_allclose(packed.class_balance_, raw.class_balance_, atol=1e-6)
+    np.testing.assert_allclose(packed.predict_proba(L), raw.predict_proba(L), atol=1e-6)
+
+
+def test_single_class_check_looks_past_the_first_block() -> None:
+    from winnow.labeling.models._base import _PROBE_ROWS
+
+    mv = MajorityVote(cardinality=2).fit(np.array([[0, 1], [1, 1], [0, 0]]))
+    zeros = np.zeros((_PROBE_ROWS * 2 + 5, 2), dtype=np.int64)
+    assert mv._single_class(zeros) == 0
+    late_one = zeros.copy()
+    late_one[-1] = [1, 1]  # only the last block shows a second class
+    assert mv._single_class(late_one) is None
+    assert mv._single_class(np.full((10, 2), -1)) is None  # nothing covered

@@ -69,3 +69,20 @@ def test_bad_matrices_are_refused_with_the_fix() -> None:
         check_label_matrix(np.array([0, 1]))
     with pytest.raises(SchemaError, match="drop abstains"):
         VoteStore(pa.table({"item_id": [1], "source": ["s"], "label": [-1]}))
+
+
+def test_from_matrix_keeps_confidence_and_time_per_vote() -> None:
+    t0 = datetime(2024, 5, 1, tzinfo=UTC)
+    t1 = datetime(2024, 5, 2, tzinfo=UTC)
+    L = np.array([[1, -1], [0, 2]])
+    conf = np.array([[0.9, 0.0], [0.6, 0.7]])
+    times = np.array(["2024-05-01", "2024-05-02"], dtype="datetime64[us]")  # naive: UTC
+    store = VoteStore.from_matrix(L, sources=["model", "ann"], confidence=conf, time=times)
+    assert store.table.column("confidence").to_pylist() == [0.9, 0.6, 0.7]
+    assert store.table.column("time").to_pylist() == [t0, t1, t1]
+    assert store.table.schema.field("time").type == pa.timestamp("us", tz="UTC")
+    np.testing.assert_array_equal(store.to_matrix(), L)
+    # And back through a long table, as an annotation tool would hand it over.
+    again = VoteStore.from_table(store.table, confidence="confidence", time="time")
+    assert again.table.equals(store.table)
+    np.testing.assert_array_equal(again.to_matrix(), L)

@@ -66,7 +66,9 @@ def label_command(
 ) -> None:
     """Apply labeling functions, fit a label model, write probabilistic labels, print LF stats."""
     import numpy as np
+    import pyarrow as pa
 
+    from winnow.errors import ColumnNotFoundError, SchemaError
     from winnow.io import read_table, write_table
     from winnow.labeling import (
         DawidSkene,
@@ -86,7 +88,14 @@ def label_command(
     L = store.to_matrix()
     Y = None
     if gold is not None:
+        if gold not in table.column_names:
+            raise ColumnNotFoundError(gold, table.column_names, where=f"--data {data}")
         col = table.column(gold)
+        if not pa.types.is_integer(col.type):
+            raise SchemaError(
+                f"--gold column {gold!r} of {data} has type {col.type}; gold labels are "
+                f"class ids 0..k-1 (null or -1 for unknown): encode them as integers"
+            )
         Y = np.asarray(col.fill_null(-1).to_numpy(), dtype=np.int64)
     models = {
         ModelName.majority: MajorityVote,

@@ -14,7 +14,14 @@ from threadpoolctl import threadpool_limits
 from winnow.errors import SchemaError
 from winnow.labeling.votes import ABSTAIN, check_label_matrix
 
-__all__ = ["BaseLabelModel", "LabelModelWarning", "TieBreak", "compress_rows", "log_joint"]
+__all__ = [
+    "BaseLabelModel",
+    "LabelModelWarning",
+    "TieBreak",
+    "compress_rows",
+    "log_joint",
+    "vote_patterns",
+]
 
 TieBreak = Literal["random", "abstain", "lowest"]
 FloatArray = npt.NDArray[np.float64]
@@ -23,6 +30,13 @@ IntArray = npt.NDArray[np.int64]
 
 class LabelModelWarning(UserWarning):
     """A label model looks wrong: an inverted source, one predicted class, or worse than voting."""
+
+
+_PROBE_ROWS = 16_384
+"""Rows looked at to decide whether compressing ``L`` to its distinct patterns pays off."""
+
+_MAX_GROUP_TABLE = 4_096
+"""Largest number of vote combinations :func:`log_joint` tabulates for a group of sources."""
 
 
 def compress_rows(L: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
@@ -47,21 +61,48 @@ def compress_rows(L: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
     return uniq.astype(np.int64), inverse.reshape(-1).astype(np.int64), counts.astype(np.float64)
 
 
+def vote_patterns(L: IntArray) -> tuple[IntArray, IntArray | None, FloatArray]:
+    """Like :func:`compress_rows`, but leaves ``L`` as it is when its rows hardly repeat.
+
+    Finding the distinct rows costs a sort of all of them; when the first rows are already
+    mostly distinct (many sources with independent abstains), the compression would save little
+    and cost more than it saves. The decision looks at a fixed prefix of ``L`` only, so it is
+    deterministic, and either way the model sees the same weighted rows. Returns the patterns,
+    the row -> pattern map (``None`` when ``L`` is returned as is) and the pattern counts.
+    """
+    n = L.shape[0]
+    if n > _PROBE_ROWS:
+        probe, _, _ = compress_rows(L[:_PROBE_ROWS])
+        if probe.shape[0] > _PROBE_ROWS // 2:
+            return L, None, np.ones(n)
+    U, inverse, counts = compress_rows(L)
+    return U, inverse, counts
+
+
 def log_joint(U: IntArray, tables: FloatArray, log_prior: FloatArray) -> FloatArray:
     """``log_prior[c] + sum_j tables[j, U[i, j], c]`` for every row ``i`` and class ``c``.
 
     ``tables`` is ``(m, k + 1, k)``; its last row per source scores an abstain (``-1`` indexes
-    it). Works source by source and class by class on contiguous columns: ``m * k`` gathers of
-    ``n`` values, no loop over rows.
+    it). Sources are taken in groups of ``g`` whose ``(k + 1) ** g`` vote combinations are
+    tabulated once, so each group costs one gather of ``n`` rows: ``ceil(m / g)`` gathers in
+    all, no loop over rows.
     """
+    n, m = U.shape
     k = log_prior.shape[0]
-    UT = np.ascontiguousarray(U.T)
-    out = np.empty((k, U.shape[0]))
-    for c in range(k):  # classes
-        out[c] = log_prior[c]
-        for j in range(UT.shape[0]):  # sources
-            out[c] += np.take(np.ascontiguousarray(tables[j, :, c]), UT[j])
-    return np.ascontiguousarray(out.T)
+    group = max(1, int(np.log(_MAX_GROUP_TABLE) / np.log(k + 1)))
+    order = np.r_[k, 0:k]  # vote + 1: abstain first, then classes 0..k-1
+    out = np.empty((n, k))
+    out[:] = log_prior
+    for start in range(0, m, group):  # groups of sources, not rows
+        idx = np.zeros(n, dtype=np.intp)
+        combined = np.zeros((1, k))
+        for j in range(start, min(start + group, m)):
+            idx *= k + 1
+            idx += U[:, j]
+            idx += 1
+            combined = (combined[:, None, :] + tables[j][order][None, :, :]).reshape(-1, k)
+        out += combined[idx]
+    return out
 
 
 class BaseLabelModel(ABC):
@@ -117,7 +158,7 @@ class BaseLabelModel(ABC):
             y_dev = np.asarray(Y_dev).astype(np.int64).reshape(-1)
         # Every model depends on a row only through its vote pattern: fit on the distinct
         # patterns weighted by their counts.
-        uniq, _, counts = compress_rows(mat)
+        uniq, _, counts = vote_patterns(mat)
         # Fitting multiplies small matrices (sources x classes wide) many times: one BLAS
         # thread is as fast, and far faster when other processes compete for the cores.
         with threadpool_limits(limits=1, user_api="blas"):
@@ -134,8 +175,9 @@ class BaseLabelModel(ABC):
                 f"L has {mat.shape[1]} sources but the model was fit on "
                 f"{self.confusions_.shape[0]}; apply the same labeling functions in the same order"
             )
-        uniq, inverse, _ = compress_rows(mat)
-        return self._predict_proba(uniq)[inverse]
+        uniq, inverse, _ = vote_patterns(mat)
+        proba = self._predict_proba(uniq)
+        return proba if inverse is None else proba[inverse]
 
     def predict(
         self, L: Any, *, tie_break: TieBreak = "random", seed: int = 0
@@ -225,16 +267,14 @@ class BaseLabelModel(ABC):
                 LabelModelWarning,
                 stacklevel=3,
             )
-        covered = (L != ABSTAIN).any(axis=1)  # L holds the distinct vote patterns
-        if covered.sum() > 1:
-            pred = _argmax(self._predict_proba(L[covered]), tie_break="lowest", seed=0)
-            if np.unique(pred).size == 1:
-                warnings.warn(
-                    f"{type(self).__name__} predicts the single class {int(pred[0])} for every "
-                    f"covered item; check the class balance and the sources' polarities",
-                    LabelModelWarning,
-                    stacklevel=3,
-                )
+        single = self._single_class(L)
+        if single is not None:
+            warnings.warn(
+                f"{type(self).__name__} predicts the single class {single} for every "
+                f"covered item; check the class balance and the sources' polarities",
+                LabelModelWarning,
+                stacklevel=3,
+            )
         if L_dev is not None and Y_dev is not None and type(self).__name__ != "MajorityVote":
             from winnow.labeling.models.majority import vote_shares
 
@@ -251,6 +291,28 @@ class BaseLabelModel(ABC):
                     LabelModelWarning,
                     stacklevel=3,
                 )
+
+    def _single_class(self, L: IntArray) -> int | None:
+        """The one class predicted for every covered row of ``L``, or ``None`` if there are two.
+
+        Works through the rows in blocks and stops at the first block that shows a second
+        class, so a healthy model pays for predicting one block, not every row. Fewer than two
+        covered rows say nothing and give ``None``.
+        """
+        seen: int | None = None
+        n_covered = 0
+        for start in range(0, L.shape[0], _PROBE_ROWS):  # blocks, not rows
+            block = L[start:start + _PROBE_ROWS]
+            block = block[(block != ABSTAIN).any(axis=1)]
+            if block.shape[0] == 0:
+                continue
+            n_covered += block.shape[0]
+            pred = _argmax(self._predict_proba(block), tie_break="lowest", seed=0)
+            classes = np.unique(pred)
+            if classes.size > 1 or (seen is not None and int(classes[0]) != seen):
+                return None
+            seen = int(classes[0])
+        return seen if n_covered > 1 else None
 
 
 def _argmax(proba: FloatArray, *, tie_break: TieBreak, seed: int) -> IntArray:

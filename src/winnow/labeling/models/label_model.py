@@ -14,7 +14,7 @@ by least squares over the observed (off-diagonal) entries only, as Snorkel's mat
 does; the same-source blocks are never used. Probabilities are parameterised by softmax so every
 column of ``mu`` stays a distribution, and the small problem (``m (k + 1) k`` parameters) is
 solved with L-BFGS and an analytic gradient. The data enter only through ``O`` and the first
-moments, one pass over ``L``, which is why fitting a million rows takes well under a second.
+moments, one pass over ``L``, which is why fitting a million rows takes a few seconds at most.
 Starting from sources that are better than random breaks the class-permutation symmetry.
 """
 
@@ -179,10 +179,15 @@ def _moments(U: IntArray, w: FloatArray, k: int) -> tuple[FloatArray, FloatArray
     first = np.zeros(m * k)
     overlap = np.zeros((m * k, m * k))
     classes = np.arange(k)
+    unweighted = bool(np.all(w == 1.0))
     for start in range(0, u, _CHUNK):  # chunks of rows keep the one-hot block small
         block = U[start:start + _CHUNK]
         # float32 halves the memory traffic; counts are exact in float32 up to 2**24 a chunk.
         X = (block[:, :, None] == classes).reshape(block.shape[0], m * k).astype(np.float32)
+        if unweighted:  # X.T @ X of one array is a symmetric rank-k update: half the work
+            first += X.sum(axis=0, dtype=np.float64)
+            overlap += (X.T @ X).astype(np.float64)
+            continue
         Xw = X * w[start:start + _CHUNK, None].astype(np.float32)
         first += Xw.sum(axis=0, dtype=np.float64)
         overlap += (Xw.T @ X).astype(np.float64)
