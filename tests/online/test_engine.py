@@ -285,3 +285,29 @@ def test_memory_per_key_is_bounded_by_the_longest_window() -> None:
     assert burst._runtime("card").keys[1].times.size <= 64
     got = engine.features("card", 1, at=5000 * S)
     assert got == {"card__count_10s": 10, "card__sum_amount": 5000.0, "card__last_merchant": "m"}
+
+
+def test_the_same_key_in_other_arrow_types_is_the_same_key() -> None:
+    group = wn.FeatureGroup("user", source=wn.EventSource(pa.table({"user": ["a"],
+                            "ts": pa.array([0], TS)}), time="ts"), key="user",
+                            features=[wn.Count()])
+    engine = wn.OnlineEngine([group])
+    engine.update_many(pa.table({"user": ["a", "b"], "ts": pa.array([0, S], TS)}))
+    # a dictionary column whose dictionary holds a value no row uses ("ghost")
+    coded = pa.DictionaryArray.from_arrays(pa.array([0, 0], pa.int8()),
+                                           pa.array(["a", "ghost"]))
+    engine.update_many(pa.table({"user": coded, "ts": pa.array([2 * S, 3 * S], TS)}))
+    engine.update_many(pa.table({"user": pa.array(["b"], pa.large_string()),
+                                 "ts": pa.array([4 * S], TS)}))
+    engine.update_one({"user": "a", "ts": 5 * S})
+    at = 6 * S
+    assert engine.features("user", "a", at=at) == {"user__count": 4}
+    assert engine.features("user", "b", at=at) == {"user__count": 2}
+    assert engine.stats["user"].keys == 2  # no state for "ghost"
+    ints = wn.FeatureGroup("card", source=wn.EventSource(BASE, time="ts"), key="card_id",
+                           features=[wn.Sum("amount")])
+    engine = wn.OnlineEngine([ints])
+    engine.update_many(BASE.set_column(0, "card_id", BASE["card_id"].cast(pa.int32())))
+    engine.update_many(_events([(1, 4 * S, 10.0, "d")]))
+    assert engine.features("card", 1, at=5 * S) == {"card__sum_amount": 13.0}
+    assert engine.stats["card"].keys == 2

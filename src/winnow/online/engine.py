@@ -144,9 +144,6 @@ class _GroupRuntime:
         #: per slot: the newest accepted event time (_NEG: none yet), for the lateness rule
         #: (a list: the per-event path reads and writes one item, much cheaper than NumPy's)
         self.newest: list[int] = []
-        #: the keys in slot order as Arrow (single-column keys), plus keys added since
-        self.known: pa.Array | None = None
-        self.known_tail: list[Any] = []
         self.chunks: list[tuple[npt.NDArray[Any], ...]] = []
         self.chunked = 0
         self.next_seq = 0
@@ -191,7 +188,6 @@ class _GroupRuntime:
             ks.slot_id = len(self.slots)
             self.keys[key] = ks
             self.slots.append(ks)
-            self.known_tail.append(key)
             self.newest.append(_NEG)
         return ks
 
@@ -211,25 +207,19 @@ class _GroupRuntime:
                 f"key column {name!r} of {self.where()} is null at row {first} of the batch; "
                 f"every event needs its entity key"
             )
-        for _attempt in range(2):
-            known = self._known(col.type)
-            if known is not None and col.type != known.type:
-                col = col.cast(known.type)
-            idx = pc.index_in(col, value_set=known) if known is not None else None
-            if idx is not None and idx.null_count == 0:
-                found: npt.NDArray[np.int64] = idx.to_numpy().astype(np.int64)
-                return found
-            fresh = col if idx is None else col.filter(pc.is_null(idx))
-            for key in pc.unique(fresh).to_pylist():
-                self.key_state(key)
-        raise AssertionError("every key has a slot after creating the new ones")
-
-    def _known(self, typ: pa.DataType) -> pa.Array | None:
-        if self.known_tail:
-            tail = pa.array(self.known_tail, type=self.known.type if self.known else None)
-            self.known = tail if self.known is None else pa.concat_arrays([self.known, tail])
-            self.known_tail = []
-        return self.known
+        # distinct keys of the batch, then one dict lookup each: the work grows with the batch,
+        # never with the number of keys already known
+        if pa.types.is_dictionary(col.type):
+            col = col.dictionary_decode()  # its dictionary may hold values no row uses
+        encoded = col.dictionary_encode()
+        get = self.keys.get
+        ids = np.fromiter(
+            ((get(k) or self.key_state(k)).slot_id for k in encoded.dictionary.to_pylist()),
+            dtype=np.int64, count=len(encoded.dictionary),
+        )
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        found: npt.NDArray[np.int64] = ids[codes]
+        return found
 
     def slot_keys(self) -> list[Any]:
         """The keys in slot order."""
