@@ -465,7 +465,8 @@ class SparkEngine:
         if register:
             frames, base = [], 0
             for path in paths:
-                frame = self.spark.read.parquet(os.fspath(path))
+                # absolute: the JVM's working directory need not be this process's
+                frame = self.spark.read.parquet(os.fspath(path.absolute()))
                 if seq is None:
                     frame = frame.withColumn(
                         _SEQUENCE, F.col("_metadata.row_index") + F.lit(base)
