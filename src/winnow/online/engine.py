@@ -251,7 +251,9 @@ class OnlineEngine:
     process_every
         A key folds its pending events into its states once it holds this many.
     flush_every
-        Micro-batches are buffered (as arrays) up to this many events before being split by key.
+        Micro-batches are buffered (as arrays) up to this many events before being split by key
+        (and always before a query or a snapshot). Larger buffers give each key longer runs, so
+        fewer per-key appends; the buffer holds 24 bytes per event plus its column values.
 
     Examples
     --------
@@ -277,7 +279,7 @@ class OnlineEngine:
         dead_letter: DeadLetterSink | str | os.PathLike[str] | None = None,
         schema: pa.Schema | None = None,
         process_every: int = 256,
-        flush_every: int = 262_144,
+        flush_every: int = 1_048_576,
     ) -> None:
         items = [groups] if isinstance(groups, FeatureGroup) else list(groups)
         if not items:
