@@ -84,8 +84,8 @@ class KeyState:
     """Events and aggregation states of one key (see the module docstring for the positions)."""
 
     __slots__ = (
-        "hi", "last", "lo", "n", "p_nulls", "p_seqs", "p_times", "p_vals", "proc", "seqs",
-        "slot_id", "start", "states", "times", "valid", "vals",
+        "hi", "last", "lo", "n", "p_disordered", "p_nulls", "p_seqs", "p_times", "p_vals",
+        "proc", "runs_sorted", "seqs", "slot_id", "start", "states", "times", "valid", "vals",
     )
 
     def __init__(self, layout: Layout) -> None:
@@ -106,6 +106,11 @@ class KeyState:
         self.p_vals: list[list[Any]] = [[] for _ in layout.kinds]
         #: whether any value in ``p_vals`` is None (set by the engine's per-event path)
         self.p_nulls = False
+        #: whether the events in ``p_times`` may be out of (time, sequence) order (ditto)
+        self.p_disordered = False
+        #: whether the unprocessed events ``[proc, n)`` are known to be in order among
+        #: themselves (their order after the processed ones is checked when processing)
+        self.runs_sorted = False
 
     # -- ingest ------------------------------------------------------------------------------
 
@@ -148,13 +153,27 @@ class KeyState:
         seqs: npt.NDArray[np.int64],
         vals: list[npt.NDArray[Any]],
         valid: list[npt.NDArray[Any]],
+        *,
+        ordered: bool = False,
     ) -> None:
-        """Append a run of accepted events (any order; :meth:`process` sorts if needed)."""
+        """Append a run of accepted events (any order; :meth:`process` sorts if needed).
+
+        ``ordered`` says the run is in (time, sequence) order, which lets :meth:`process`
+        skip checking it event by event.
+        """
         if self.p_times:
             self._materialize()
         k = times.size
+        if k == 0:
+            return
         self._reserve(k)
         n = self.n
+        if n == self.proc:
+            self.runs_sorted = ordered
+        elif self.runs_sorted:
+            t0, s0 = int(times[0]), int(seqs[0])
+            tn, sn = int(self.times[n - 1]), int(self.seqs[n - 1])
+            self.runs_sorted = ordered and (t0 > tn or (t0 == tn and s0 > sn))
         self.times[n : n + k] = times
         self.seqs[n : n + k] = seqs
         for dst, src in zip(self.vals, vals, strict=True):
@@ -188,11 +207,13 @@ class KeyState:
                 col = np.array([fill if x is None else x for x in items], dtype=arr.dtype)
             vals.append(col)
             valid.append(ok)
+        ordered = not self.p_disordered
         self.p_times = []
         self.p_seqs = []
         self.p_vals = [[] for _ in self.p_vals]
         self.p_nulls = False
-        self.append(times, seqs, vals, valid)
+        self.p_disordered = False
+        self.append(times, seqs, vals, valid, ordered=ordered)
 
     # -- processing --------------------------------------------------------------------------
 
@@ -242,7 +263,7 @@ class KeyState:
             first_t = int(rt[0])
             if first_t < pt or (first_t == pt and int(rs[0]) <= ps):
                 return False
-        if rt.size < 2:
+        if rt.size < 2 or self.runs_sorted:
             return True
         if rt.size <= 32:
             pairs = list(zip(rt.tolist(), rs.tolist(), strict=True))

@@ -379,6 +379,8 @@ class OnlineEngine:
                 rt.late += 1
                 self.dead_letter.write([_late_letter(rt, key, t, seq, newest, dict(event))])
                 return
+            if t < newest or rt.seq_col:
+                ks.p_disordered = True  # engine-numbered ties are in order; others may not be
         else:
             rt.newest[slot] = t
             if self._latest is None or t > self._latest:
@@ -525,10 +527,17 @@ class OnlineEngine:
         times, seqs = cols[1], cols[2]
         vals = cols[3::2]
         valid = cols[4::2]
+        # whether every key's run is in (time, sequence) order, checked once for all keys
+        same = slots[1:] == slots[:-1]
+        back = (times[1:] < times[:-1]) | ((times[1:] == times[:-1]) & (seqs[1:] <= seqs[:-1]))
+        ordered = not bool((same & back).any())
         every = self.process_every
         for a, b in zip(starts, ends, strict=True):
             ks = rt.slots[int(slots[a])]
-            ks.append(times[a:b], seqs[a:b], [v[a:b] for v in vals], [m[a:b] for m in valid])
+            ks.append(
+                times[a:b], seqs[a:b], [v[a:b] for v in vals], [m[a:b] for m in valid],
+                ordered=ordered,
+            )
             if ks.n - ks.proc >= every:
                 ks.process(layout)
 
