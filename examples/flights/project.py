@@ -9,10 +9,11 @@ on new setuptools, so the package is located without importing it.
   prediction time): per carrier and per origin airport, the count and mean departure delay of
   flights that *departed* (event time = actual departure) in the last 3h / 24h / 7d; per
   aircraft (tailnum) the last arrival delay (event time = actual arrival); the weather at the
-  origin as of the prediction time (latest hourly observation in the previous 3 hours).
-* Label: natural, arrival delay > 15 minutes, known at the actual arrival (on-time flights'
-  labels are known when the 2-day outcome window closes). Cancelled flights (no departure) and
-  diverted ones (no arrival delay) are excluded and counted.
+  origin as of the prediction time (the latest hourly observation known by then, i.e. whose
+  hour had ended, within the previous 3 hours).
+* Label: natural, 1 when the arrival delay is more than 15 minutes, else 0, known at the actual
+  arrival (the outcome event), late or not. Cancelled flights (no departure) and diverted ones
+  (no arrival delay) are excluded and counted.
 * Time split by month of the prediction time (New York local midnight): train January to
   September, valid October and November, test December.
 
@@ -95,7 +96,7 @@ dataset = Dataset(
     features=features,
     labels=Labels.natural(
         outcomes="arrivals", key="flight_id", time="arrived_at", within="2d",
-        where="arr_delay > 15",
+        value="arr_delay > 15",
     ),
     # New York local midnight of Oct 1 and Dec 1 (or, on a subset, of its last two months)
     split=Split.by_time(

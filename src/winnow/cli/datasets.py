@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 __all__ = ["register"]
 
 _console = Console()
+_MODEL_NAMES = {"logistic_regression": "logistic"}
 
 
 def _print_json(data: Any) -> None:
@@ -31,6 +33,7 @@ def build_command(
 ) -> None:
     """Build the dataset a project file defines: split Parquet, manifest, lineage, report."""
     from winnow.datasets import build
+    from winnow.datasets.manifest import split_names
 
     if as_json:
         result = build(project, out=out, seed=seed, overwrite=overwrite,
@@ -43,13 +46,15 @@ def build_command(
             progress=lambda step: status.update(f"building: {step}"),
         )
     summary = result.summary()
-    table = Table(title=f"dataset {summary['name']}  id {result.id[:16]}")
-    for col in ("split", "rows", "labels", "from", "to"):
-        table.add_column(col)
-    for name, info in summary["splits"].items():
+    _console.print(f"dataset {summary['name']}\nid {result.id}", soft_wrap=True)
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), show_edge=False)
+    for col in ("split", "rows", "labels", "from (UTC)", "to (UTC)"):
+        table.add_column(col, justify="right" if col == "rows" else "left")
+    for name in split_names(result.manifest):
+        info = summary["splits"][name]
         labels = ", ".join(f"{k}: {v}" for k, v in info["labels"].items())
-        table.add_row(name, str(info["rows"]), labels, str(info["time_range"][0]),
-                      str(info["time_range"][1]))
+        table.add_row(name, str(info["rows"]), labels, _short_time(info["time_range"][0]),
+                      _short_time(info["time_range"][1]))
     _console.print(table)
     for reason, count in summary["excluded"].items():
         _console.print(f"excluded ({reason}): {count}")
@@ -57,6 +62,14 @@ def build_command(
     verdict = "passed" if summary["leakage_passed"] else "[red]FAILED[/red]"
     _console.print(f"leakage check: {verdict}")
     _console.print(f"report: {summary['report']}")
+
+
+def _short_time(value: str | None) -> str:
+    """``2013-01-01T08:15:00+00:00`` -> ``2013-01-01 08:15`` (seconds shown when not zero)."""
+    if value is None:
+        return "-"
+    text = value.replace("T", " ").removesuffix("+00:00")
+    return text.removesuffix(":00") if len(text) == 19 else text
 
 
 def lineage_command(
@@ -72,21 +85,40 @@ def lineage_command(
         _print_json(info)
         return
     src = info["source"]
-    line = f" (line {src['line']})" if "line" in src else ""
-    _console.print(
-        f"row {info['row_id']} in split {info['split']} of dataset {info['dataset'][:16]}"
-    )
-    _console.print(f"source: input {src['input']} = {src['path']}, row {src['position']}{line}")
-    _console.print(f"prediction time: {info['time']}; keys: {info['keys']}")
+    line = f", line {src['line']} of the file" if "line" in src else ""
+    say = _plain
+    say(f"row {info['row_id']}: split {info['split']} of dataset {info['dataset'][:16]}")
+    say(f"source: input {src['input']}, row {src['position']} (0-based){line}")
+    say(f"  file {src['path']} (sha256 {src['sha256'][:16]})")
+    keys = ", ".join(f"{k}={v}" for k, v in info["keys"].items())
+    say(f"prediction time: {_short_time(info['time'])} UTC; keys: {keys or '-'}")
     for group in info["features"]:
-        _console.print(
-            f"feature group {group['group']} key {group['key']}: events in "
-            f"[{group['events_from']}, {group['events_before']}) of {group['source']}"
+        key = ", ".join(f"{k}={v}" for k, v in group["key"].items())
+        start = group["events_from"]
+        start = start if start == "-inf" else _short_time(start)
+        say(
+            f"feature group {group['group']} ({key}): events of {group['source']} in "
+            f"[{start}, {_short_time(group['events_before'])})"
         )
+        values = ", ".join(f"{k}={_value(v)}" for k, v in group["values"].items())
+        say(f"  {values}")
     label = info["label"]
-    _console.print(f"label {label['value']} known at {label['known_at']}")
+    known = _short_time(label["known_at"]) + " UTC" if label["known_at"] else "-"
+    say(f"label: {label['value']}, known at {known}")
     for vote in label["votes"]:
-        _console.print(f"  vote {vote['source']}: {vote['label']} at {vote['time']}")
+        when = f" at {_short_time(vote['time'])} UTC" if vote["time"] else ""
+        say(f"  vote of {vote['source']}: {vote['label']}{when}")
+
+
+def _plain(text: str) -> None:
+    """Print without rich markup or wrapping (paths and intervals hold brackets)."""
+    _console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "null"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def verify_command(
@@ -126,20 +158,42 @@ def baseline_command(
         _print_json(result.to_dict())
         return
     _console.print(
-        f"trained on {result.train_split} ({result.train_rows} rows, "
-        f"{len(result.features)} numeric features), classes {result.classes}"
+        f"trained on {result.train_split}: {result.train_rows} rows, "
+        f"{len(result.features)} numeric features, classes {result.classes}\n"
+        f"majority: always the most frequent training class; logistic: scikit-learn logistic "
+        f"regression (nulls imputed with the training median, standardised); each predicts "
+        f"its most probable class"
     )
-    table = Table(title="baselines (threshold: most probable class)")
-    for col in ("split", "model", "accuracy", "ROC AUC", "precision", "recall", "confusion"):
-        table.add_column(col)
+    binary = len(result.classes) == 2
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), show_edge=False)
+    columns = ["split", "model", "accuracy", "ROC AUC", "precision", "recall"]
+    columns += ["TN", "FP", "FN", "TP"] if binary else ["confusion"]
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("split", "model") else "right")
     for split, models in result.scores.items():
         for model, s in models.items():
             auc = "-" if s["roc_auc"] is None else f"{s['roc_auc']:.3f}"
-            table.add_row(split, model, f"{s['accuracy']:.3f}", auc, f"{s['precision']:.3f}",
-                          f"{s['recall']:.3f}", str(s["confusion"]))
+            cells = [split, _MODEL_NAMES.get(model, model), f"{s['accuracy']:.3f}", auc,
+                     f"{s['precision']:.3f}", f"{s['recall']:.3f}"]
+            if binary:
+                (tn, fp), (fn, tp) = s["confusion"]
+                cells += [str(tn), str(fp), str(fn), str(tp)]
+            else:
+                cells.append(str(s["confusion"]))
+            table.add_row(*cells)
     _console.print(table)
-    _console.print("confusion rows are true classes, columns predicted classes "
-                   f"(order {result.classes}); off-diagonal cells are the errors' counts")
+    if binary:
+        negative, positive = result.classes
+        _console.print(
+            f"positive class {positive}. TN/TP: rows predicted right; FP: class {negative} "
+            f"predicted {positive} (a false alarm); FN: class {positive} predicted {negative} "
+            f"(a miss)"
+        )
+    else:
+        _console.print(
+            f"precision and recall are macro averages; confusion rows are true classes, "
+            f"columns predicted classes, in the order {result.classes}"
+        )
 
 
 def register(app: typer.Typer) -> None:

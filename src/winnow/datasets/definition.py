@@ -162,16 +162,23 @@ class Labels:
         time: str,
         within: str,
         where: str | None = None,
+        value: str | None = None,
         label_if_found: int = 1,
         label_if_missing: int = 0,
     ) -> Labels:
         """A natural label from outcome events that follow each spine row.
 
-        Built with :func:`winnow.labeling.natural_labels`: a spine row of key ``k`` at time
-        ``t`` gets ``label_if_found`` when an outcome of ``k`` arrives in ``[t, t + within)``
-        (known at that outcome's time), else ``label_if_missing`` once the window has closed
-        (known at ``t + within``). Rows whose window is still open at the newest time in the
-        data are unlabelled: excluded and counted, never negative.
+        Without ``value`` (built with :func:`winnow.labeling.natural_labels`): a spine row of
+        key ``k`` at time ``t`` gets ``label_if_found`` when an outcome of ``k`` arrives in
+        ``[t, t + within)`` (known at that outcome's time), else ``label_if_missing`` once the
+        window has closed (known at ``t + within``). Rows whose window is still open at the
+        newest time in the data are unlabelled: excluded and counted, never negative.
+
+        With ``value``, the outcome itself says the class ("arrived more than 15 minutes
+        late"): the label is ``value`` evaluated on the first outcome of ``k`` in
+        ``[t, t + within)`` and is known at that outcome's time, whichever class it is. A row
+        with no such outcome gets ``label_if_missing`` once its window has closed, and is
+        excluded and counted while the window is still open.
 
         Parameters
         ----------
@@ -186,22 +193,27 @@ class Labels:
         where
             Optional SQL predicate (DuckDB) selecting the outcome rows that count, e.g.
             ``"arr_delay > 15"``.
+        value
+            Optional SQL expression (DuckDB) over an outcome row giving its class as a boolean
+            (false 0, true 1) or an integer, e.g. ``"arr_delay > 15"``; outcomes where it is
+            null do not count. ``label_if_found`` is then unused.
         label_if_found, label_if_missing
             Class ids for "an outcome followed" and "none did".
         """
         keys = [key] if isinstance(key, str) else list(key)
-        return cls(
-            "natural",
-            {
-                "outcomes": outcomes,
-                "key": keys,
-                "time": time,
-                "within": within,
-                "where": where,
-                "label_if_found": label_if_found,
-                "label_if_missing": label_if_missing,
-            },
-        )
+        params: dict[str, Any] = {
+            "outcomes": outcomes,
+            "key": keys,
+            "time": time,
+            "within": within,
+            "where": where,
+            "label_if_found": label_if_found,
+            "label_if_missing": label_if_missing,
+        }
+        if value is not None:
+            # only present when used, so definitions without it keep their dataset id
+            params["value"] = value
+        return cls("natural", params)
 
     @classmethod
     def from_lfs(

@@ -115,20 +115,10 @@ def _natural(ds: Dataset, spine: pa.Table, tables: Mapping[str, pa.Table]) -> La
         default=None,
     )
     if p["where"]:
-        con = duckdb.connect()
-        try:
-            con.register("o", outcomes)
-            try:
-                mask: pa.Table = con.sql(
-                    f"SELECT coalesce(({p['where']}), false) AS m FROM o"
-                ).to_arrow_table()
-            except duckdb.Error as exc:
-                raise DefinitionError(
-                    f"natural labels: where={p['where']!r} failed on {p['outcomes']!r}: {exc}"
-                ) from exc
-        finally:
-            con.close()
-        outcomes = outcomes.filter(mask["m"])
+        mask = _outcome_sql(outcomes, f"coalesce(({p['where']}), false)", "where", p)
+        outcomes = outcomes.filter(mask)
+    if p.get("value"):
+        return _natural_value(ds, spine, outcomes, end)
     selected = outcomes.select([*p["key"], p["time"]])
     labelled = natural_labels(
         spine,
@@ -163,6 +153,118 @@ def _natural(ds: Dataset, spine: pa.Table, tables: Mapping[str, pa.Table]) -> La
         table[_LABEL_TIME].combine_chunks(),
     )
     record = {"kind": "natural", **{k: v for k, v in p.items()}, "outcome_rows": outcomes.num_rows}
+    return LabelOutcome(table, excluded, record, votes)
+
+
+def _outcome_sql(
+    outcomes: pa.Table, expression: str, what: str, p: Mapping[str, Any]
+) -> pa.Array:
+    """Evaluate a DuckDB SQL expression per outcome row, in row order."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = true")
+        con.register("o", outcomes)
+        try:
+            result: pa.Table = con.sql(f"SELECT ({expression}) AS v FROM o").to_arrow_table()
+        except duckdb.Error as exc:
+            raise DefinitionError(
+                f"natural labels: {what}={p[what]!r} failed on table {p['outcomes']!r}: {exc}; "
+                f"columns available: {', '.join(outcomes.column_names)}"
+            ) from exc
+    finally:
+        con.close()
+    return result.column("v").combine_chunks()
+
+
+def _natural_value(
+    ds: Dataset, spine: pa.Table, outcomes: pa.Table, end: Any
+) -> LabelOutcome:
+    """Natural labels whose class is an expression of the first outcome in the window.
+
+    An ASOF join finds, per spine row of key ``k`` at ``t``, the earliest outcome of ``k`` at
+    or after ``t`` (ties in time broken by the outcome's row order); it labels the row when it
+    falls in ``[t, t + within)``. Rows without one get ``label_if_missing`` once the window
+    has closed at ``end`` and are excluded while it is open.
+    """
+    p = ds.labels.params
+    time = ds.spine.time
+    assert time is not None  # checked by the caller
+    values = _outcome_sql(outcomes, p["value"], "value", p)
+    if pa.types.is_boolean(values.type):
+        values = pc.cast(values, pa.int64())
+    elif not pa.types.is_integer(values.type):
+        raise SchemaError(
+            f"natural labels: value={p['value']!r} on table {p['outcomes']!r} gives "
+            f"{values.type}; it must give a boolean or integer class (e.g. "
+            f"\"CASE WHEN x > 15 THEN 1 ELSE 0 END\")"
+        )
+    window = _window(p["within"])
+    keys = list(p["key"])
+    oc_time = to_utc(outcomes[p["time"]], name=p["time"])
+    ev = pa.table(
+        {
+            **{f"k{i}": spine[k] for i, k in enumerate(keys)},
+            "t": pc.cast(spine[time], pa.int64()),
+            "rid": pa.array(np.arange(spine.num_rows, dtype=np.int64)),
+        }
+    )
+    oc = pa.table(
+        {
+            **{f"k{i}": outcomes[k] for i, k in enumerate(keys)},
+            "t": pc.cast(oc_time, pa.int64()),
+            "v": pc.cast(values, pa.int64()),
+            "seq": pa.array(np.arange(outcomes.num_rows, dtype=np.int64)),
+        }
+    )
+    parts = ", ".join(f"k{i}" for i in range(len(keys)))
+    on = " AND ".join(f"e.k{i} = o.k{i}" for i in range(len(keys)))
+    con = duckdb.connect()
+    try:
+        con.register("ev", ev)
+        con.register("oc_all", oc)
+        found: pa.Table = con.sql(
+            f"""
+            WITH oc AS (
+                SELECT {parts}, t, v FROM oc_all
+                WHERE t IS NOT NULL AND v IS NOT NULL
+                QUALIFY row_number() OVER (PARTITION BY {parts}, t ORDER BY seq) = 1
+            )
+            SELECT e.rid, o.t AS ot, o.v AS ov
+            FROM ev e ASOF LEFT JOIN oc o ON {on} AND o.t >= e.t
+            ORDER BY e.rid
+            """
+        ).to_arrow_table()
+    finally:
+        con.close()
+    t = np.asarray(ev["t"].to_numpy(), dtype=np.int64)
+    ot = np.asarray(pc.fill_null(found["ot"], 0).to_numpy(), dtype=np.int64)
+    ov = np.asarray(pc.fill_null(found["ov"], 0).to_numpy(), dtype=np.int64)
+    has = np.asarray(pc.is_valid(found["ot"]).to_numpy(zero_copy_only=False), dtype=bool)
+    hit = has & (ot < t + window)
+    end_us = int(pa.scalar(end, TIMESTAMP).cast(pa.int64()).as_py()) if end is not None else 0
+    closed = (t + window) <= end_us
+    keep = hit | closed
+    label = np.where(hit, ov, p["label_if_missing"]).astype(np.int64)
+    when = np.where(hit, ot, t + window).astype(np.int64)
+    table = spine.append_column(_LABEL, pa.array(label, pa.int64())).append_column(
+        _LABEL_TIME, pa.array(when, pa.int64()).cast(TIMESTAMP)
+    )
+    excluded: dict[str, int] = {}
+    if int((~keep).sum()):
+        excluded["outcome window still open at the end of the data"] = int((~keep).sum())
+        table = table.filter(pa.array(keep))
+    votes = _votes_table(
+        table[_ROW_ID].combine_chunks(),
+        f"natural:{p['outcomes']}",
+        table[_LABEL].combine_chunks(),
+        table[_LABEL_TIME].combine_chunks(),
+    )
+    record = {
+        "kind": "natural",
+        **dict(p),
+        "outcome_rows": outcomes.num_rows,
+        "rows_with_outcome": int(hit.sum()),
+    }
     return LabelOutcome(table, excluded, record, votes)
 
 

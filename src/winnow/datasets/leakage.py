@@ -225,10 +225,12 @@ def _feature_auc(
         x = np.asarray(pc.cast(sub[name], pa.float64()).to_numpy())
         y = np.asarray(sub[label].to_numpy(zero_copy_only=False))
         classes = np.unique(y)
-        aucs = [a for c in classes if (a := _auc(x, y == c)) is not None]
+        # with two classes, both one-vs-rest AUCs are the same max(AUC, 1 - AUC)
+        scored = classes if len(classes) > 2 else classes[-1:]
+        aucs = [a for c in scored if (a := _auc(x, y == c)) is not None]
         if not aucs:
             continue
-        top = max(aucs) if len(classes) > 2 else aucs[0]
+        top = max(aucs)
         if best is None or top > best[1]:
             best = (name, top)
         if top >= threshold:

@@ -83,23 +83,30 @@ def _splits_plot(manifest: Mapping[str, Any], parts: Mapping[str, pa.Table]) -> 
     splits = manifest["splits"]
     names = split_names(manifest)
     classes = sorted({c for s in splits.values() for c in s["labels"]}, key=_class_key)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
+    time = manifest["columns"]["time"]
+    if time is None:  # nothing to draw on a time axis: the label plot alone
+        fig, ax1 = plt.subplots(1, 1, figsize=(5.5, 3.4))
+    else:
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
     width = 0.8 / max(len(classes), 1)
     for i, cls in enumerate(classes):
         shares = [
             splits[s]["labels"].get(cls, 0) / max(splits[s]["rows"], 1) for s in names
         ]
-        ax1.bar(np.arange(len(names)) + i * width, shares, width, label=f"label {cls}",
-                color=_COLORS[i % len(_COLORS)])
+        ax1.bar(np.arange(len(names)) + i * width, shares, width,
+                label=f"label {_class_name(manifest, cls)}", color=_COLORS[i % len(_COLORS)])
     ax1.set_xticks(np.arange(len(names)) + width * (len(classes) - 1) / 2, names)
     ax1.set_ylabel("share of rows")
     ax1.set_title("Label distribution per split")
-    ax1.legend(fontsize=8)
-    time = manifest["columns"]["time"]
+    # headroom above the tallest bar for a one-line legend
+    top = max((s["labels"].get(c, 0) / max(s["rows"], 1) for s in splits.values()
+               for c in classes), default=1.0)
+    ax1.set_ylim(0, min(max(top, 0.05) * 1.3, 1.3))
+    ax1.legend(fontsize=8, loc="upper center", ncol=max(len(classes), 1), frameon=False)
     if time is None:
-        ax2.text(0.5, 0.5, "no time column", ha="center", va="center")
-        ax2.set_axis_off()
-    for i, name in enumerate(names if time else []):
+        fig.tight_layout()
+        return _png(fig)
+    for i, name in enumerate(names):
         table = parts[name]
         if table.num_rows == 0:
             continue
@@ -108,14 +115,13 @@ def _splits_plot(manifest: Mapping[str, Any], parts: Mapping[str, pa.Table]) -> 
         lo, hi = float(days.min()), float(days.max())
         ax2.barh(i, max(hi - lo, 0.5), left=lo, color=_COLORS[i % len(_COLORS)])
     ax2.set_yticks(range(len(names)), names)
-    if time:
-        import matplotlib.dates as mdates
+    import matplotlib.dates as mdates
 
-        # matplotlib's date numbers are days since 1970-01-01, as computed above
-        ax2.xaxis.set_major_formatter(
-            mdates.DateFormatter("%Y-%m-%d")  # type: ignore[no-untyped-call]
-        )
-        ax2.tick_params(axis="x", labelrotation=30, labelsize=8)
+    # matplotlib's date numbers are days since 1970-01-01, as computed above
+    ax2.xaxis.set_major_formatter(
+        mdates.DateFormatter("%Y-%m-%d")  # type: ignore[no-untyped-call]
+    )
+    ax2.tick_params(axis="x", labelrotation=30, labelsize=8)
     ax2.set_xlabel("UTC")
     ax2.set_title(f"Time range per split ({time})")
     fig.tight_layout()
@@ -202,13 +208,27 @@ def _summary(manifest: Mapping[str, Any]) -> str:
     )
 
 
+def _class_name(manifest: Mapping[str, Any], cls: str) -> str:
+    """``"1"`` -> ``"1 (fresh)"`` when the labels name their classes."""
+    names = (manifest.get("labels") or {}).get("classes")
+    try:
+        return f"{cls} ({names[int(cls)]})" if names else cls
+    except (ValueError, IndexError):
+        return cls
+
+
 def _split_table(manifest: Mapping[str, Any]) -> str:
-    rows = [
-        (name, s["rows"], ", ".join(f"{k}: {v}" for k, v in s["labels"].items()),
-         s["time_range"][0], s["time_range"][1])
-        for name, s in ((n, manifest["splits"][n]) for n in split_names(manifest))
-    ]
-    return _table(["split", "rows", "labels", "from", "to"], rows)
+    timed = manifest["columns"]["time"] is not None
+    rows = []
+    for name in split_names(manifest):
+        s = manifest["splits"][name]
+        labels = ", ".join(
+            f"{_class_name(manifest, k)}: {v} ({v / max(s['rows'], 1):.1%})"
+            for k, v in s["labels"].items()
+        )
+        rows.append((name, s["rows"], labels, *(s["time_range"] if timed else ())))
+    header = ["split", "rows", "labels", *(("from (UTC)", "to (UTC)") if timed else ())]
+    return _table(header, rows)
 
 
 def _sampling(manifest: Mapping[str, Any]) -> str:
@@ -306,19 +326,48 @@ def _weak(extra: Mapping[str, Any]) -> str:
     summary = extra.get("lf_summary")
     if summary:
         header = list(summary[0])
+        gold_note = (
+            " <code>correct</code>, <code>incorrect</code> and <code>emp_acc</code> score each "
+            "function against the gold labels."
+            if "emp_acc" in header
+            else ""
+        )
+        parts.append(
+            "<p>Per function: coverage (share of rows it voted on), overlaps and conflicts "
+            f"with other functions, and the classes it votes (polarity).{gold_note}</p>"
+        )
         parts.append(_table(header, [[r[h] for h in header] for r in summary]))
     model = extra.get("model")
     if model:
+        parts.append("<h3>Label model</h3>")
         parts.append(_table(["", ""], list(model.items())))
+    accuracies = extra.get("accuracies")
+    if accuracies:
+        parts.append(
+            "<p>Learned accuracy of each function (the model's estimate, without gold):</p>"
+        )
+        parts.append(_table(["function", "learned accuracy"], list(accuracies.items())))
+    for warning in extra.get("warnings") or []:
+        parts.append(f'<p class="warn">{html.escape(str(warning))}</p>')
     gold = extra.get("gold")
     if gold:
         parts.append("<h3>Label model vs gold labels</h3>")
-        parts.append(_table(["", ""], [(k, v) for k, v in gold.items() if k != "confusion"]))
+        skip = ("confusion", "classes", "models")
+        parts.append(_table(["", ""], [(k, v) for k, v in gold.items() if k not in skip]))
         confusion = gold.get("confusion")
         if confusion:
             classes = gold.get("classes") or [str(i) for i in range(len(confusion))]
             rows = [[f"gold {classes[i]}", *row] for i, row in enumerate(confusion)]
-            parts.append(_table(["", *(f"pred {c}" for c in classes)], rows))
+            parts.append(_table(["", *(f"labelled {c}" for c in classes)], rows))
+        models = gold.get("models")
+        if models:
+            parts.append(
+                "<p>Every label model fitted on the same votes, scored on the same rows:</p>"
+            )
+            parts.append(_table(
+                ["label model", "accuracy vs gold", "rows scored"],
+                [(m["model"], m["accuracy"], m["rows"]) for m in models],
+            ))
     return "".join(parts)
 
 

@@ -45,27 +45,53 @@ def _model(name: str, k: int, n_epochs: int | None, options: dict[str, Any]) -> 
         raise DefinitionError(f"label model {name!r}: bad model_options {options}: {exc}") from exc
 
 
+_MODELS = ("majority", "dawid_skene", "label_model")
+
+
 def _gold_report(
-    gold: np.ndarray, pred: np.ndarray, majority: np.ndarray, k: int, classes: list[str]
+    gold: np.ndarray,
+    pred: np.ndarray,
+    others: dict[str, np.ndarray],
+    *,
+    used: str,
+    k: int,
+    classes: list[str],
 ) -> dict[str, Any]:
+    """Score the labels against gold: accuracy and confusion, and every model's accuracy.
+
+    ``others`` maps each label model's name to its predictions (-1 where it abstains) on the
+    same rows, so the report shows whether another model would have labelled better.
+    """
     known = gold >= 0
     covered = known & (pred >= 0)
     confusion = np.zeros((k, k), dtype=np.int64)
     np.add.at(confusion, (gold[covered], pred[covered]), 1)
     acc = float(np.mean(pred[covered] == gold[covered])) if covered.any() else None
-    mv = float(np.mean(majority[covered] == gold[covered])) if covered.any() else None
+    models = []
+    for name, predicted in others.items():
+        scored = covered & (predicted >= 0)
+        models.append(
+            {
+                "model": name + (" (labels this dataset)" if name == used else ""),
+                "accuracy": float(np.mean(predicted[scored] == gold[scored]))
+                if scored.any()
+                else None,
+                "rows": int(scored.sum()),
+            }
+        )
     return {
         "rows with gold": int(known.sum()),
-        "label model accuracy": acc,
-        "majority vote accuracy": mv,
+        "rows with gold and a label": int(covered.sum()),
+        "accuracy of the labels": acc,
         "classes": classes,
         "confusion": confusion.tolist(),
+        "models": models,
     }
 
 
 def label_with_lfs(ds: Dataset, spine: pa.Table, *, seed: int) -> LabelOutcome:
     """Label ``spine`` with the dataset's labeling functions and label model."""
-    from winnow.labeling import MajorityVote, apply, lf_summary
+    from winnow.labeling import apply, lf_summary
 
     p = ds.labels.params
     lfs = list(p["lfs"])
@@ -120,13 +146,18 @@ def label_with_lfs(ds: Dataset, spine: pa.Table, *, seed: int) -> LabelOutcome:
         "covered_rows": int(covered.sum()),
         "gold": p["gold"],
     }
+    learns = p["model"] != "majority"
     report: dict[str, Any] = {
         "model": {
-            "label model": type(model).__name__,
+            "label model": f"{type(model).__name__} ({p['model']})",
             "rows covered by at least one function": f"{int(covered.sum())} of {len(covered)}",
-            **{f"learned accuracy of {n}": a for n, a in record["model"]["accuracies"].items()},
-            **{f"warning {i + 1}": str(w.message) for i, w in enumerate(caught)},
-        }
+            "class balance": ", ".join(
+                f"{c}: {b:.3f}" for c, b in zip(class_names, model.class_balance_, strict=True)
+            ),
+        },
+        # majority vote learns no source accuracies (its accuracy-based warnings say nothing)
+        "accuracies": record["model"]["accuracies"] if learns else None,
+        "warnings": [str(w.message) for w in caught] if learns else [],
     }
     gold_values: np.ndarray | None = None
     if p["gold"]:
@@ -135,13 +166,19 @@ def label_with_lfs(ds: Dataset, spine: pa.Table, *, seed: int) -> LabelOutcome:
         gold_values = np.asarray(
             spine[p["gold"]].fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the model's own fit above already warned
-            majority = MajorityVote(cardinality=k).fit(L[covered], source_names=names).predict(
-                L, tie_break="random", seed=seed
-            )
-        report["gold"] = _gold_report(gold_values, pred, majority, k, class_names)
-        record["gold_accuracy"] = report["gold"]["label model accuracy"]
+        others: dict[str, np.ndarray] = {}
+        for name in _MODELS:
+            if name == p["model"]:
+                others[name] = pred
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # only the dataset's own model's warnings count
+                other = _model(name, k, p["n_epochs"], {}).fit(L[covered], source_names=names)
+                others[name] = other.predict(L, tie_break="random", seed=seed)
+        report["gold"] = _gold_report(
+            gold_values, pred, others, used=p["model"], k=k, classes=class_names
+        )
+        record["gold_accuracy"] = report["gold"]["accuracy of the labels"]
     summary = lf_summary(L, gold_values, names=names, cardinality=k)
     rows = summary.to_pylist()
     for row in rows:
