@@ -223,6 +223,41 @@ def _cast_time(column: str) -> str:
     return f"unix_micros(CAST({_q(column)} AS TIMESTAMP))"
 
 
+_HOT_QUERY = "__query__"
+
+
+def _events_cte(group: FeatureGroup, events: _Events, values: dict[str, int]) -> str:
+    not_null = " AND ".join(f"{_q(k)} IS NOT NULL" for k in group.key)
+    cols = [f"{_q(k)} AS __k{i}" for i, k in enumerate(group.key)]
+    cols += [f"{events.time} AS __t", f"{events.sequence} AS __s"]
+    cols += [f"{_q(c)} AS __c{j}" for c, j in values.items()]
+    return (
+        f"__ev AS (\n  SELECT {', '.join(cols)}\n  FROM {events.view}\n"
+        f"  WHERE {not_null} AND {_q(group.time)} IS NOT NULL\n)"
+    )
+
+
+def _hot_cte(group: FeatureGroup, *, hot_key_rows: int, min_width: int) -> str:
+    klist = ", ".join(f"__k{i}" for i in range(len(group.key)))
+    return (
+        f"__hot AS (\n  SELECT {klist}, min(__t) AS __t0,\n"
+        f"    greatest(CAST(ceil((max(__t) - min(__t) + 1) / ceil(count(*) / {hot_key_rows}))"
+        f" AS BIGINT), {min_width}) AS __w\n"
+        f"  FROM __ev GROUP BY {klist} HAVING count(*) > {hot_key_rows}\n)"
+    )
+
+
+def hot_keys_query(
+    group: FeatureGroup, *, events: _Events, hot_key_rows: int, max_copies: int
+) -> str:
+    """The query listing a group's hot keys with their bucket origin ``__t0`` and width ``__w``."""
+    finite = [f.window_micros for f in group.features if f.window_micros is not None]
+    min_width = max(1, -(-max(finite, default=0) // max_copies))
+    events_cte = _events_cte(group, events, {})
+    hot = _hot_cte(group, hot_key_rows=hot_key_rows, min_width=min_width)
+    return f"WITH {events_cte},\n{hot}\nSELECT * FROM __hot"
+
+
 def compile_group(
     group: FeatureGroup,
     *,
@@ -231,8 +266,14 @@ def compile_group(
     spine_keys: Sequence[str],
     hot_key_rows: int,
     max_copies: int,
+    hot: str | None = _HOT_QUERY,
 ) -> str:
-    """Compile ``group`` to one Spark SQL query: ROW_ID and the group's features per spine row."""
+    """Compile ``group`` to one Spark SQL query: ROW_ID and the group's features per spine row.
+
+    ``hot`` says where the hot keys come from: the default computes them inside the query; a
+    view name reads them (columns ``__k0..``, ``__t0``, ``__w`` as :func:`hot_keys_query`
+    returns); ``None`` means there are none, and the query has no bucketing at all.
+    """
     n_keys = len(group.key)
     ks = [f"__k{i}" for i in range(n_keys)]
     klist = ", ".join(ks)
@@ -255,27 +296,29 @@ def compile_group(
     def bucket(t: str) -> str:
         return f"CASE WHEN __w IS NULL THEN 0 ELSE {_floor_div(f'{t} - __t0', '__w')} END"
 
-    not_null = " AND ".join(f"{_q(k)} IS NOT NULL" for k in group.key)
-    ev_cols = [f"{_q(k)} AS __k{i}" for i, k in enumerate(group.key)]
-    ev_cols += [f"{events.time} AS __t", f"{events.sequence} AS __s"]
-    ev_cols += [f"{_q(c)} AS __c{j}" for c, j in values.items()]
-    ctes = [
-        f"__ev AS (\n  SELECT {', '.join(ev_cols)}\n  FROM {events.view}\n"
-        f"  WHERE {not_null} AND {_q(group.time)} IS NOT NULL\n)",
-        f"__hot AS (\n  SELECT {klist}, min(__t) AS __t0,\n"
-        f"    greatest(CAST(ceil((max(__t) - min(__t) + 1) / ceil(count(*) / {hot_key_rows}))"
-        f" AS BIGINT), {min_width}) AS __w\n"
-        f"  FROM __ev GROUP BY {klist} HAVING count(*) > {hot_key_rows}\n)",
-        f"__evb AS (\n  SELECT /*+ BROADCAST(__hot) */ __ev.*, __t0, __w, {bucket('__t')} AS __b\n"
-        f"  FROM __ev LEFT JOIN __hot ON {on('__ev', '__hot')}\n)",
-    ]
+    ctes = [_events_cte(group, events, values)]
+    if hot == _HOT_QUERY:
+        ctes.append(_hot_cte(group, hot_key_rows=hot_key_rows, min_width=min_width))
+    elif hot is not None:
+        ctes.append(f"__hot AS (SELECT * FROM {hot})")
     sp_keys = [f"{_q(s)} AS __k{i}" for i, s in enumerate(spine_keys)]
-    ctes.append(
-        f"__sp AS (\n  SELECT /*+ BROADCAST(__hot) */ __s0.*, __w IS NOT NULL AS __hk, "
-        f"{bucket('__t')} AS __b\n"
-        f"  FROM (SELECT {', '.join(sp_keys)}, {_q(SPINE_TIME)} AS __t, {_q(ROW_ID)} AS __row "
-        f"FROM {spine}) __s0 LEFT JOIN __hot ON {on('__s0', '__hot')}\n)"
-    )
+    sp_cols = f"{', '.join(sp_keys)}, {_q(SPINE_TIME)} AS __t, {_q(ROW_ID)} AS __row"
+    if hot is None:
+        # no hot key: one bucket per key, nothing to copy or merge
+        none = "CAST(NULL AS BIGINT)"
+        ctes.append(f"__evb AS (SELECT *, {none} AS __t0, {none} AS __w, 0 AS __b FROM __ev)")
+        ctes.append(f"__sp AS (SELECT {sp_cols}, false AS __hk, 0 AS __b FROM {spine})")
+    else:
+        ctes.append(
+            f"__evb AS (\n  SELECT /*+ BROADCAST(__hot) */ __ev.*, __t0, __w, "
+            f"{bucket('__t')} AS __b\n  FROM __ev LEFT JOIN __hot ON {on('__ev', '__hot')}\n)"
+        )
+        ctes.append(
+            f"__sp AS (\n  SELECT /*+ BROADCAST(__hot) */ __s0.*, __w IS NOT NULL AS __hk, "
+            f"{bucket('__t')} AS __b\n"
+            f"  FROM (SELECT {sp_cols} FROM {spine}) __s0 LEFT JOIN __hot ON "
+            f"{on('__s0', '__hot')}\n)"
+        )
 
     def row(kind: str, *, b: str = "__b", s: str = "__s", first: int = -1) -> str:
         """The stacked columns for one kind of row: home/copy event, first sighting, spine."""
@@ -287,11 +330,13 @@ def compile_group(
                 f"{'1' if kind == 'home' else null_int} AS __h"]
         cols += [f"{'1' if j == first else null_int} AS __f{j}" for j in distinct_lifetime]
         cols += [f"{f'__c{j}' if event else 'NULL'} AS __v{j}" for j in values.values()]
-        cols += [f"{f'__c{j}' if kind == 'home' else 'NULL'} AS __l{j}" for j in values.values()]
+        if hot is not None:  # without hot keys there are no copies: __v is the home value
+            cols += [f"{f'__c{j}' if kind == 'home' else 'NULL'} AS __l{j}"
+                     for j in values.values()]
         return ", ".join(cols)
 
     parts = [f"  SELECT {row('home')}\n  FROM __evb"]
-    if longest:
+    if longest and hot is not None:
         reach = _floor_div(f"__t + {longest} - __t0", "__w")
         parts.append(
             f"  SELECT {row('copy', b='__b2')}\n"
@@ -323,8 +368,15 @@ def compile_group(
             e = "__h"
             if isinstance(feat, CountDistinct):
                 state, e = _COUNT, f"__f{col}"
-            win_cols.append(_fill(state.agg, v=f"__l{col}", e=e, o=f" OVER {name}", k=k)
+            lv = f"__l{col}" if hot is not None else f"__v{col}"
+            win_cols.append(_fill(state.agg, v=lv, e=e, o=f" OVER {name}", k=k)
                             + f" AS __a{i}")
+            if hot is None:
+                value = _fill(state.final, s=f"__a{i}")
+                if feat.empty is not None:
+                    value = f"coalesce({value}, {_literal(feat.empty)})"
+                finals.append(f"{value} AS {_q(group.column_name(feat))}")
+                continue
             partials.append(_fill(state.agg, v=f"__l{col}", e=e, k=k) + f" AS __p{i}")
             prefixes.append(_fill(state.prefix, p=f"__p{i}", o=" OVER __pw", k=k) + f" AS __q{i}")
             merged = _fill(state.merge, a=f"__win.__a{i}", p=f"__pre.__q{i}", k=k)
@@ -343,7 +395,7 @@ def compile_group(
         f"    FROM __stacked\n    WINDOW {wdefs}\n  ) WHERE __row IS NOT NULL\n)"
     )
     select = f"SELECT __win.__row AS {_q(ROW_ID)}, {', '.join(finals)}\nFROM __win"
-    if lifetime:
+    if lifetime and hot is not None:
         ctes.append(
             f"__part AS (\n  SELECT {klist}, __b, {', '.join(partials)}\n  FROM __stacked\n"
             f"  WHERE __hk AND (__h = 1 OR __e IS NULL)\n  GROUP BY {klist}, __b\n)"
@@ -499,7 +551,7 @@ class SparkEngine:
         self, spine_schema: pa.Schema, spine_view: str, plan: Plan, *, register: bool, run: str
     ) -> list[tuple[FeatureGroup, str, pa.Schema]]:
         sources: dict[int, _Events] = {}
-        out = []
+        out: list[tuple[FeatureGroup, str, pa.Schema]] = []
         for group, spine_keys in plan:
             events = sources.get(id(group.source))
             if events is None:
@@ -508,9 +560,20 @@ class SparkEngine:
                 sources[id(group.source)] = events
             validate_group(group, event_schema=events.schema, spine_schema=spine_schema,
                            spine_keys=spine_keys)
+            hot: str | None = _HOT_QUERY
+            if register:
+                # find the hot keys first (a small job): without any, the query has no buckets
+                hot_sql = hot_keys_query(group, events=events, hot_key_rows=self.hot_key_rows,
+                                         max_copies=self.max_copies)
+                hot_keys = self.spark.sql(hot_sql)
+                if hot_keys.limit(1).count() == 0:
+                    hot = None
+                else:
+                    hot = f"__winnow_hot_{run}_{len(out)}"
+                    hot_keys.localCheckpoint(eager=True).createOrReplaceTempView(hot)
             sql = compile_group(
                 group, events=events, spine=spine_view, spine_keys=spine_keys,
-                hot_key_rows=self.hot_key_rows, max_copies=self.max_copies,
+                hot_key_rows=self.hot_key_rows, max_copies=self.max_copies, hot=hot,
             )
             out.append((group, sql, group.output_schema(events.schema)))
         return out
