@@ -157,6 +157,11 @@ def test_verify_detects_changes(project: Path, tmp_path: Path) -> None:
     (edited / "manifest.json").write_text(json.dumps(manifest))
     assert any("manifest was edited" in p for p in verify(edited).problems)
 
+    added = tmp_path / "added"
+    shutil.copytree(out, added)
+    (added / "profiles" / "extra.json").write_text("{}")
+    assert "files not written by the build: profiles/extra.json" in verify(added).problems
+
     (tmp_path / "proj" / "clicks.csv").write_text("user_id,ts\n")
     assert verify(out).inputs["clicks"] == "changed" and verify(out).intact
 

@@ -123,6 +123,12 @@ def _load_input(name: str, spec: Any) -> _Input:
         table = result.table
         quarantine = result.quarantine if result.quarantine.num_rows else None
         reader_name = "winnow.io.read(schema)"
+        if quarantine is not None:
+            # accepted rows keep their record index in the file, so row ids and lineage do
+            # not move when an earlier record is quarantined
+            positions = _accepted_positions(path, result.format, quarantine, table.num_rows)
+            table = table.append_column(POSITION, pa.array(positions, pa.int64()))
+            return _Input(name, path, sha, table, quarantine, reader_name)
     elif spec.read is not None:
         table = spec.read(path)
         reader_name = _callable_name(spec.read)
@@ -140,6 +146,41 @@ def _load_input(name: str, spec: Any) -> _Input:
         )
     table = table.append_column(POSITION, pa.array(np.arange(table.num_rows, dtype=np.int64)))
     return _Input(name, path, sha, table, quarantine, reader_name)
+
+
+def _accepted_positions(
+    path: Path, fmt: str, quarantine: pa.Table, accepted: int
+) -> np.ndarray:
+    """0-based record indices of the accepted rows of an ingest that quarantined some.
+
+    Quarantine positions are 0-based record indices for binary formats and 1-based physical
+    lines for CSV (header = line 1) and JSON Lines. A text file whose non-empty lines are its
+    header and one line per record maps a line to its record by rank among the non-empty
+    lines; a file with records spanning several lines cannot be mapped, and says so.
+    """
+    total = accepted + quarantine.num_rows
+    bad = np.asarray(quarantine["position"].to_numpy(), dtype=np.int64)
+    if fmt in ("csv", "jsonl"):
+        data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+        ends = np.flatnonzero(data == ord("\n"))
+        if data.size and data[-1] != ord("\n"):
+            ends = np.append(ends, data.size)  # a last line without a newline
+        starts = np.concatenate(([0], ends[:-1] + 1)) if ends.size else ends
+        length = ends - starts
+        carriage = (length == 1) & (data[np.minimum(starts, max(data.size - 1, 0))] == ord("\r"))
+        nonempty = np.flatnonzero((length > 0) & ~carriage) + 1  # 1-based line numbers
+        header = 1 if fmt == "csv" else 0
+        if len(nonempty) - header != total:
+            raise SchemaError(
+                f"{path}: {total} records on {len(nonempty) - header} non-empty lines; with "
+                f"records spanning lines, the quarantined records' positions cannot be mapped "
+                f"to record indices. Fix the file's records, or read it with read= and "
+                f"validate= (which quarantine by record index)"
+            )
+        bad = np.searchsorted(nonempty, bad) - header
+    keep = np.ones(total, dtype=bool)
+    keep[bad] = False
+    return np.flatnonzero(keep).astype(np.int64)
 
 
 def _predicate_mask(table: pa.Table, predicate: str, *, what: str) -> np.ndarray:

@@ -65,8 +65,10 @@ def verify(directory: str | os.PathLike[str]) -> VerifyResult:
             problems.append(f"{name} is missing")
         elif file_sha256(path) != sha:
             problems.append(f"{name} changed since the build (sha256 differs)")
+    written = root.rglob("*")
     extra = sorted(
-        p.name for p in root.iterdir() if p.is_file() and p.name not in files and p.name != MANIFEST
+        name for name in (p.relative_to(root).as_posix() for p in written if p.is_file())
+        if name not in files and name != MANIFEST
     )
     if extra:
         problems.append(f"files not written by the build: {', '.join(extra)}")
