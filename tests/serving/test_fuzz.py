@@ -78,9 +78,11 @@ def token_client() -> Iterator[TestClient]:
 _METHODS = st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"])
 _PREFIXES = st.sampled_from(
     ["/", "/features/", "/features/card/", "/features/route/", "/features/day/", "/groups/",
-     "/features/card/1/", "/openapi.json", "/health", "/features/ghost/", "//", "/features"]
+     "/features/card/1/", "/openapi.json", "/health", "/features/ghost/", "/features//",
+     "/features"]
 )
-_SEGMENT = st.text(max_size=24).map(lambda s: quote(s, safe=",/:+-.%"))
+# no leading "/": "//x" would be read by the client as a host, not sent as a path
+_SEGMENT = st.text(max_size=24).map(lambda s: quote(s, safe=",/:+-.%").lstrip("/"))
 _JSON_TEXT = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=4)

@@ -99,18 +99,12 @@ class SnapshotReader:
             if len(cache) + len(missing) > self._max_cached:
                 cache.clear()
             as_of = self.as_of
-            plain = [keys[i][0] if len(keys[i]) == 1 else keys[i] for i in missing]
-            if len(plain) == 1:  # one key: skip building an Arrow table
-                row = self._engine.features(group, plain[0], at=as_of)
+            features = self._engine.features
+            for i in missing:  # key by key: cheaper than building an Arrow table per request
+                key = keys[i][0] if len(keys[i]) == 1 else keys[i]
+                row = features(group, key, at=as_of)
                 values = {c: json_value(v) for c, v in row.items()}
-                cache[tokens[missing[0]]] = StoredFeatures(values, as_of, found=None)
-            else:
-                table = self._engine.features_many(group, plain, at=as_of)
-                names = [c for c in table.column_names if c.startswith(f"{group}__")]
-                columns = {c: table.column(c).to_pylist() for c in names}
-                for n, i in enumerate(missing):
-                    values = {c: json_value(columns[c][n]) for c in names}
-                    cache[tokens[i]] = StoredFeatures(values, as_of, found=None)
+                cache[tokens[i]] = StoredFeatures(values, as_of, found=None)
         return [cache[t] for t in tokens]
 
     def key_schema(self, group: str) -> pa.Schema | None:

@@ -154,12 +154,17 @@ class RedisStore:
         return len(written)
 
     def read(self, group: str, keys: Sequence[tuple[Any, ...]]) -> list[StoredFeatures | None]:
-        """The stored values of each key, read in one pipelined round trip."""
-        pipe = self._client.pipeline(transaction=False)
-        for k in keys:
-            pipe.hgetall(self._hash(group, key_token(k)))
+        """The stored values of each key, read in one (pipelined) round trip."""
+        hashes: list[Any]
+        if len(keys) == 1:  # one command: a pipeline only adds overhead
+            hashes = [self._client.hgetall(self._hash(group, key_token(keys[0])))]
+        else:
+            pipe = self._client.pipeline(transaction=False)
+            for k in keys:
+                pipe.hgetall(self._hash(group, key_token(k)))
+            hashes = pipe.execute()
         out: list[StoredFeatures | None] = []
-        for found in pipe.execute():
+        for found in hashes:
             if not found:
                 out.append(None)
                 continue
