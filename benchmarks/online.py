@@ -51,20 +51,40 @@ VENV = HERE / "data" / "venv-online"
 REQUIREMENTS = HERE / "requirements-online.txt"
 DAY = 86_400_000_000
 WEEK = 7 * DAY
+START = 1_700_000_000_000_000  # as in benchmarks/backfill.py
 CONTENDERS = ("winnow_many", "winnow_one", "winnow2_many", "winnow2_one", "python_deques",
               "python_count", "bytewax_count")
 
 
 # ---------------------------------------------------------------------------- events
-def events_path(events: int, keys: int, seed: int) -> Path:
-    """The backfill generator's events.parquet for these sizes (written on first use)."""
-    sys.path.insert(0, str(HERE))
-    from backfill import generate
+def events_path(events: int, keys: int, seed: int, *, spine: int = 1_000_000) -> Path:
+    """Write (once) and return the events of ``benchmarks/backfill.py``'s uniform variant.
 
-    # the spine is not used here, but its draws come before the event times: keep the
-    # backfill benchmark's default size so the events are the very same
-    data = generate("uniform", events=events, keys=keys, spine=1_000_000, seed=seed)
-    return data / "events.parquet"
+    The draws are the backfill generator's, in its order (the spine's keys are drawn between
+    the event keys and the event times), so for the same sizes and seed the events are the
+    very same; only the events are written here.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = DATA / f"events-{events}-{keys}-{spine}-{seed}.parquet"
+    if out.exists():
+        return out
+    rng = np.random.default_rng(seed)
+    ev_keys = rng.integers(0, keys, events)
+    rng.integers(0, keys, spine)  # the spine's keys
+    ev_ts = np.sort(rng.integers(START, START + 90 * DAY, events))
+    table = pa.table({
+        "card_id": ev_keys,
+        "ts": pa.array(ev_ts, pa.timestamp("us", tz="UTC")),
+        "amount": rng.gamma(2.0, 50.0, events).round(2),
+        "merchant": pa.array(rng.integers(0, 5_000, events)).cast(pa.string()),
+    })
+    DATA.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, out.with_suffix(".tmp"))
+    out.with_suffix(".tmp").rename(out)
+    return out
 
 
 def _read(path: Path) -> Any:
