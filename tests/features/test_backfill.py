@@ -11,12 +11,20 @@ import pyarrow.parquet as pq
 import pytest
 
 import winnow as wn
+from winnow.features import sql
 
 from .reference import assert_features_equal, reference_backfill
 
 TS = pa.timestamp("us", tz="UTC")
 H = 3_600_000_000  # one hour in microseconds
 D = 24 * H
+
+
+@pytest.fixture(autouse=True, params=["range_join", "window"])
+def formulation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run every case through both formulations: all keys range-joined, or all windowed."""
+    monkeypatch.setattr(sql, "RANGE_JOIN_LIMIT", 10**12 if request.param == "range_join" else 0)
+    return str(request.param)
 
 
 def _times(*hours: float) -> pa.Array:
@@ -282,8 +290,27 @@ def test_matches_reference_on_the_example() -> None:
 
 
 def test_explain_returns_the_sql() -> None:
-    group = _group(wn.Count(window="1h"), wn.Last("merchant"))
-    sql = wn.explain(_spine([1], [1]), [group], time="ts")
-    assert "RANGE BETWEEN 3600000000 PRECEDING AND 1 PRECEDING" in sql
-    assert "RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING" in sql
-    assert '"card__count_1h"' in sql and "-- feature group card" in sql
+    group = _group(wn.Count(window="1h"), wn.Count(name="n"), wn.Last("merchant"))
+    sql_text = wn.explain(_spine([1], [1]), [group], time="ts")
+    assert "-- feature group card" in sql_text and '"card__count_1h"' in sql_text
+    # light keys: a range join bounded by the window; heavy keys: RANGE frames ending at t - 1us
+    assert "__x.__t < __s.__t" in sql_text
+    assert "FILTER (WHERE __x.__t >= __s.__t - 3600000000)" in sql_text
+    assert "RANGE BETWEEN 3600000000 PRECEDING AND 1 PRECEDING" in sql_text
+    assert "RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING" in sql_text
+    # last: an ASOF join on the packed (time, sequence) key, strictly before t
+    assert "ASOF LEFT JOIN" in sql_text and "__o < CAST(__s.__t AS HUGEINT)" in sql_text
+
+
+def test_keys_split_between_range_join_and_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    # card 1 has 4 events and 3 spine rows (4 * 3 > 1 * 7): heavy at limit 1; card 2 is light
+    monkeypatch.setattr(sql, "RANGE_JOIN_LIMIT", 1)
+    group = _group(
+        wn.Count(window="1h"), wn.Sum("amount"), wn.Max("amount", window="1d"),
+        wn.Std("amount"), wn.LastK("merchant", k=2), wn.CountDistinct("merchant", window="1h"),
+        wn.Last("merchant"), wn.First("merchant", window="90m"),
+    )
+    spine = _spine([1, 2, 1, 3, 1, 2], [1, 1, 2, 2, 3, 0])
+    out = wn.backfill(spine, [group], time="ts")
+    assert_features_equal(out, reference_backfill(spine, [group], time="ts"))
+    assert out["card__count_1h"].to_pylist() == [1, 1, 2, 0, 1, 0]

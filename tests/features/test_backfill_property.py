@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import winnow as wn
+from winnow.features import sql
 
 from .reference import assert_features_equal, reference_backfill
 
@@ -69,12 +71,18 @@ def _case(draw: st.DrawFn) -> tuple[pa.Table, pa.Table, wn.FeatureGroup]:
     return events, spine, group
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_case())
+# the range join limit decides which keys take the window formulation: 0 sends every key with
+# events there, 10**12 none, 1 and the default split the keys of one spine between both
+_limits = st.sampled_from([0, 1, sql.RANGE_JOIN_LIMIT, 10**12])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_case(), _limits)
 def test_backfill_equals_the_naive_reference(
-    case: tuple[pa.Table, pa.Table, wn.FeatureGroup],
+    case: tuple[pa.Table, pa.Table, wn.FeatureGroup], limit: int
 ) -> None:
     _events, spine, group = case
-    out = wn.backfill(spine, [group], time="ts")
+    with mock.patch.object(sql, "RANGE_JOIN_LIMIT", limit):
+        out = wn.backfill(spine, [group], time="ts")
     assert out.select(spine.column_names).equals(spine)
     assert_features_equal(out, reference_backfill(spine, [group], time="ts"), rel=1e-9)

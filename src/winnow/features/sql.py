@@ -61,19 +61,26 @@ SPINE_TIME = "__winnow_t"
 _SHIFT = 18446744073709551616
 _OFFSET = 9223372036854775808
 
+#: A key's spine rows are joined to its events (range join) unless
+#: ``spine rows x events > RANGE_JOIN_LIMIT x (spine rows + events)``; such *heavy* keys take the
+#: sort-based window formulation instead. Chosen by measurement (``benchmarks/backfill.py``): a
+#: joined pair costs about a twentieth of a row through the window operator.
+RANGE_JOIN_LIMIT = 20
+
 # SQL templates per aggregation; {v} is the aggregated column, {o} the ordering key, {e} the
-# event marker (1 for events, null for spine rows), {w} the window name, {k} LastK's k.
+# event marker (1 for events, null for spine rows), {k} LastK's k and {f} the frame: " OVER w"
+# in the window formulation, " FILTER (WHERE ...)" (or nothing) in the range join.
 _EXPRESSIONS: dict[type[Aggregation], str] = {
-    Count: "count({e}) OVER {w}",
-    Sum: "coalesce(sum(CAST({v} AS DOUBLE)) OVER {w}, 0.0)",
-    Mean: "avg(CAST({v} AS DOUBLE)) OVER {w}",
-    Std: "stddev_samp(CAST({v} AS DOUBLE)) OVER {w}",
-    Min: "min({v}) OVER {w}",
-    Max: "max({v}) OVER {w}",
-    First: "arg_min({v}, {o}) OVER {w}",
-    Last: "arg_max({v}, {o}) OVER {w}",
-    LastK: "arg_max({v}, {o}, {k}) OVER {w}",
-    CountDistinct: "count(DISTINCT {v}) OVER {w}",
+    Count: "count({e}){f}",
+    Sum: "coalesce(sum(CAST({v} AS DOUBLE)){f}, 0.0)",
+    Mean: "avg(CAST({v} AS DOUBLE)){f}",
+    Std: "stddev_samp(CAST({v} AS DOUBLE)){f}",
+    Min: "min({v}){f}",
+    Max: "max({v}){f}",
+    First: "arg_min({v}, {o}){f}",
+    Last: "arg_max({v}, {o}){f}",
+    LastK: "arg_max({v}, {o}, {k}){f}",
+    CountDistinct: "count(DISTINCT {v}){f}",
 }
 
 _ORDERED = (First, Last, LastK)
@@ -91,6 +98,10 @@ def time_micros_expression(column: str, typ: pa.DataType) -> str:
     """
     col = quote(column)
     if pa.types.is_timestamp(typ):
+        if typ.unit == "ns":
+            # truncated toward zero like Arrow's ns -> us cast (DuckDB's own cast rounds, which
+            # could move an event at t - 0.5us to t and out of the spine row's window)
+            return f"(epoch_ns({col}) // 1000)"
         return f"epoch_us(CAST({col} AS TIMESTAMP))" if typ.tz is None else f"epoch_us({col})"
     if pa.types.is_date(typ):
         return f"epoch_us(CAST({col} AS TIMESTAMP))"
@@ -120,10 +131,38 @@ class CompiledGroup:
     output_schema: pa.Schema
 
 
-def _window_sql(keys: Sequence[str], micros: int | None) -> str:
+def _window_sql(n_keys: int, micros: int | None) -> str:
     start = "UNBOUNDED PRECEDING" if micros is None else f"{micros} PRECEDING"
-    partition = ", ".join(quote(k) for k in keys)
+    partition = ", ".join(f"__k{i}" for i in range(n_keys))
     return f"(PARTITION BY {partition} ORDER BY __t RANGE BETWEEN {start} AND 1 PRECEDING)"
+
+
+def _aggregate_exprs(
+    group: FeatureGroup, features: Sequence[Aggregation], values: dict[str, str],
+    windows: dict[int | None, str], longest: int | None, *, joined: bool,
+) -> list[str]:
+    """The select list of the range join (``joined``) or of the window query."""
+    prefix = "__x." if joined else ""
+    out = []
+    for feat in features:
+        micros = feat.window_micros
+        if not joined:
+            frame = f" OVER {windows[micros]}"
+        elif micros is None or micros == longest:
+            frame = ""  # the join condition already bounds the window
+        else:
+            frame = f" FILTER (WHERE __x.__t >= __s.__t - {micros})"
+        value = prefix + values[feat.column] if feat.column else "NULL"
+        order = prefix + "__o"
+        if isinstance(feat, _ORDERED):
+            # rows whose value is null never win last-k: their ordering key is null too
+            order = f"CASE WHEN {value} IS NOT NULL THEN {order} END"
+        expr = _EXPRESSIONS[type(feat)].format(
+            v=value, o=order, e=prefix + "__e", f=frame,
+            k=feat.k if isinstance(feat, LastK) else 0,
+        )
+        out.append(f"{expr} AS {quote(group.column_name(feat))}")
+    return out
 
 
 def compile_group(
@@ -134,6 +173,7 @@ def compile_group(
     sequence: str,
     spine: str,
     spine_keys: Sequence[str],
+    range_join_limit: int | None = None,
 ) -> CompiledGroup:
     """Compile ``group`` to one query that computes its features for every spine row.
 
@@ -151,6 +191,10 @@ def compile_group(
         A SQL relation holding the spine with the :data:`ROW_ID` and :data:`SPINE_TIME` columns.
     spine_keys
         The spine columns holding the group's key, in the order of ``group.key``.
+    range_join_limit
+        Keys with ``spine rows x events > range_join_limit x (spine rows + events)`` take the
+        window formulation, the others the range join; default :data:`RANGE_JOIN_LIMIT`. ``0``
+        sends every key with events to the window formulation.
     """
     if len(spine_keys) != len(group.key):
         raise DefinitionError(
@@ -159,64 +203,145 @@ def compile_group(
             f"column per key column"
         )
     keys = list(group.key)
+    limit = RANGE_JOIN_LIMIT if range_join_limit is None else range_join_limit
     values: dict[str, str] = {}
     for feat in group.features:
         if feat.column is not None and feat.column not in values:
             values[feat.column] = f"__v{len(values)}"
+    # First and Last are point lookups (ASOF joins); the rest are aggregates over the window
+    lookups = [f for f in group.features if isinstance(f, (First, Last))]
+    aggregates = [f for f in group.features if not isinstance(f, (First, Last))]
     ordered = any(isinstance(f, _ORDERED) for f in group.features)
+    # every internal column has an internal name (keys __k0, __k1, ...), so that no user column
+    # name (a key called "__t", say) can shadow one of them
+    kcols = [f"__k{i}" for i in range(len(keys))]
+    using = ", ".join(kcols)
+    sep = ",\n         "
 
     t_expr = time_micros_expression(group.time, event_schema.field(group.time).type)
     not_null = " AND ".join(f"{quote(k)} IS NOT NULL" for k in [*keys, group.time])
-    event_cols = [quote(k) for k in keys]
-    event_cols += [f"{t_expr} AS __t", "NULL::BIGINT AS __row", "1 AS __e"]
+    event_cols = [f"{quote(k)} AS {c}" for k, c in zip(keys, kcols, strict=True)]
+    event_cols += [f"{t_expr} AS __t", "1 AS __e"]
     if ordered:
         event_cols.append(
             f"CAST({t_expr} AS HUGEINT) * {_SHIFT} + (CAST({sequence} AS HUGEINT) + {_OFFSET})"
             f" AS __o"
         )
     event_cols += [f"{quote(col)} AS {alias}" for col, alias in values.items()]
-    spine_cols = [f"{quote(s)} AS {quote(k)}" for s, k in zip(spine_keys, keys, strict=True)]
-    spine_cols += [f"{quote(SPINE_TIME)} AS __t", f"{quote(ROW_ID)} AS __row", "NULL AS __e"]
-    if ordered:
-        spine_cols.append("NULL AS __o")
-    spine_cols += [f"NULL AS {alias}" for alias in values.values()]
+    spine_cols = [f"{quote(s)} AS {c}" for s, c in zip(spine_keys, kcols, strict=True)]
+    spine_cols += [f"{quote(SPINE_TIME)} AS __t", f"{quote(ROW_ID)} AS __row"]
+    ctes = [
+        f"__events AS (\n  SELECT {sep.join(event_cols)}\n  FROM {events}\n"
+        f"  WHERE {not_null}\n)",
+        f"__spine AS (\n  SELECT {sep.join(spine_cols)}\n  FROM {spine}\n)",
+    ]
+    joins = []
 
-    windows: dict[int | None, str] = {}
-    for feat in group.features:
-        windows.setdefault(feat.window_micros, f"__w{len(windows)}")
-    selects = ["__row AS " + quote(ROW_ID)]
-    for feat in group.features:
-        template = _EXPRESSIONS[type(feat)]
-        value = values.get(feat.column or "", "NULL")
-        order = "__o"
-        if isinstance(feat, _ORDERED):
-            # rows whose value is null never win first/last: their ordering key is null too
-            order = f"CASE WHEN {value} IS NOT NULL THEN __o END"
-        expr = template.format(
-            v=value, o=order, e="__e", w=windows[feat.window_micros],
-            k=feat.k if isinstance(feat, LastK) else 0,
+    if aggregates:
+        windows: dict[int | None, str] = {}
+        for feat in aggregates:
+            windows.setdefault(feat.window_micros, f"__w{len(windows)}")
+        longest = None if None in windows else max(w for w in windows if w is not None)
+        joined = _aggregate_exprs(group, aggregates, values, windows, longest, joined=True)
+        windowed = _aggregate_exprs(group, aggregates, values, windows, longest, joined=False)
+        on = " AND ".join(f"__s.{c} = __x.{c}" for c in kcols) + " AND __x.__t < __s.__t"
+        if longest is not None:
+            on += f" AND __x.__t >= __s.__t - {longest}"
+        stacked_events = [*kcols, "__t", "NULL::BIGINT AS __row", "__e"]
+        stacked_spine = [*kcols, "__t", "__row", "NULL AS __e"]
+        if any(isinstance(f, _ORDERED) for f in aggregates):
+            stacked_events.append("__o")
+            stacked_spine.append("NULL AS __o")
+        stacked_events += list(values.values())
+        stacked_spine += [f"NULL AS {alias}" for alias in values.values()]
+        window_defs = sep.join(
+            f"{name} AS {_window_sql(len(keys), micros)}" for micros, name in windows.items()
         )
-        selects.append(f"{expr} AS {quote(group.column_name(feat))}")
-    window_defs = ",\n       ".join(
-        f"{name} AS {_window_sql(keys, micros)}" for micros, name in windows.items()
-    )
-    sep = ",\n         "
+        ctes += [
+            f"-- keys too heavy for a range join: spine rows x events > {limit} x (spine rows"
+            f" + events)\n"
+            f"__heavy AS (\n  SELECT {using}\n"
+            f"  FROM (SELECT {using}, count(*) AS __n FROM __events GROUP BY {using}) AS __en\n"
+            f"  JOIN (SELECT {using}, count(*) AS __n FROM __spine GROUP BY {using}) AS __sn\n"
+            f"  USING ({using})\n"
+            f"  WHERE CAST(__en.__n AS DOUBLE) * __sn.__n > {limit} * (__en.__n + __sn.__n)\n)",
+            f"-- light keys: each spine row joined to its key's events in [t - w, t)\n"
+            f"__joined AS (\n  SELECT __s.__row, {sep.join(joined)}\n"
+            f"  FROM (SELECT * FROM __spine ANTI JOIN __heavy USING ({using})) AS __s\n"
+            f"  LEFT JOIN __events AS __x ON {on}\n  GROUP BY __s.__row\n)",
+            f"-- heavy keys: spine rows and events stacked, frames [t - w, t - 1us] per key\n"
+            f"__stacked AS (\n  SELECT {', '.join(stacked_events)}\n"
+            f"  FROM __events SEMI JOIN __heavy USING ({using})\n  UNION ALL\n"
+            f"  SELECT {', '.join(stacked_spine)}\n"
+            f"  FROM __spine SEMI JOIN __heavy USING ({using})\n)",
+            f"__windowed AS (\n  SELECT __row, {sep.join(windowed)}\n  FROM __stacked\n"
+            f"  WINDOW {window_defs}\n  QUALIFY __row IS NOT NULL\n)",
+            "__aggregates AS (SELECT * FROM __joined UNION ALL SELECT * FROM __windowed)",
+        ]
+        joins.append("LEFT JOIN __aggregates AS __a ON __a.__row = __s.__row")
+
+    # (time, sequence) packed into __o: events before t are exactly those with __o < t << 64
+    before = f"CAST(__s.__t AS HUGEINT) * {_SHIFT}"
+    selects = {group.column_name(f): f"__a.{quote(group.column_name(f))}" for f in aggregates}
+    nonnull: dict[str, str] = {}
+    lookup_aliases: set[str] = set()
+    for feat in lookups:
+        column = values[feat.column or ""]
+        if column not in nonnull:
+            nonnull[column] = f"__nonnull{len(nonnull)}"
+            ctes.append(
+                f"{nonnull[column]} AS (\n  SELECT {using}, __t, __o, {column} AS __v\n"
+                f"  FROM __events WHERE {column} IS NOT NULL\n)"
+            )
+        rel = nonnull[column]
+        eq = " AND ".join(f"__s.{c} = {{a}}.{c}" for c in kcols)
+        micros = feat.window_micros
+        if isinstance(feat, Last):
+            # the latest non-null value before t; in the window if it is at or after t - w
+            alias = f"__last{rel[9:]}"
+            if alias not in lookup_aliases:
+                lookup_aliases.add(alias)
+                joins.append(
+                    f"ASOF LEFT JOIN {rel} AS {alias} ON {eq.format(a=alias)} "
+                    f"AND {alias}.__o < {before}"
+                )
+            expr = f"{alias}.__v" if micros is None else (
+                f"CASE WHEN {alias}.__t >= __s.__t - {micros} THEN {alias}.__v END"
+            )
+        elif micros is None:
+            # the key's first non-null value, if it came before t
+            alias = f"__first{rel[9:]}"
+            if alias not in lookup_aliases:
+                lookup_aliases.add(alias)
+                ctes.append(
+                    f"{alias} AS (\n  SELECT {using}, min(__t) AS __t, arg_min(__v, __o) AS __v\n"
+                    f"  FROM {rel} GROUP BY {using}\n)"
+                )
+                joins.append(f"LEFT JOIN {alias} ON {eq.format(a=alias)}")
+            expr = f"CASE WHEN {alias}.__t < __s.__t THEN {alias}.__v END"
+        else:
+            # the earliest non-null value at or after t - w, if it came before t
+            alias = f"__first{rel[9:]}_{micros}"
+            if alias not in lookup_aliases:
+                lookup_aliases.add(alias)
+                joins.append(
+                    f"ASOF LEFT JOIN {rel} AS {alias} ON {eq.format(a=alias)} "
+                    f"AND {alias}.__o >= CAST(__s.__t - {micros} AS HUGEINT) * {_SHIFT}"
+                )
+            expr = f"CASE WHEN {alias}.__t < __s.__t THEN {alias}.__v END"
+        selects[group.column_name(feat)] = expr
+
+    columns = [f"__s.__row AS {quote(ROW_ID)}"]
+    columns += [f"{selects[c]} AS {quote(c)}" for c in group.output_columns]
+    with_sql = ",\n".join(ctes)
+    join_sql = "".join(f"\n{j}" for j in joins)
     sql = (
         f"-- feature group {group.name}: key {', '.join(keys)}, "
         f"{len(group.features)} features\n"
-        f"WITH __stacked AS (\n"
-        f"  SELECT {sep.join(event_cols)}\n"
-        f"  FROM {events}\n"
-        f"  WHERE {not_null}\n"
-        f"  UNION ALL\n"
-        f"  SELECT {sep.join(spine_cols)}\n"
-        f"  FROM {spine}\n"
-        f")\n"
-        f"SELECT {sep.join(selects)}\n"
-        f"FROM __stacked\n"
-        f"WINDOW {window_defs}\n"
-        f"QUALIFY __row IS NOT NULL\n"
-        f"ORDER BY __row"
+        f"WITH {with_sql}\n"
+        f"SELECT {sep.join(columns)}\n"
+        f"FROM __spine AS __s{join_sql}\n"
+        f"ORDER BY __s.__row"
     )
     return CompiledGroup(group=group, sql=sql, output_schema=group.output_schema(event_schema))
 
