@@ -39,6 +39,7 @@ REQUIREMENTS = HERE / "requirements-profile.txt"
 DATA = HERE / "data" / "profile"
 SEED = 0
 TIMEOUT = 1200.0
+BATCH_ROWS = 1 << 20
 
 
 # ---------------------------------------------------------------------------- data
@@ -97,7 +98,7 @@ def worker(tool: str, path: Path) -> dict[str, object]:
         import winnow as wn
 
         t0 = time.perf_counter()
-        p = wn.profile(path)
+        p = wn.profile(path, batch_rows=int(os.environ.get("WINNOW_BATCH_ROWS", 1 << 20)))
         return {"load_s": None, "profile_s": time.perf_counter() - t0,
                 "f0_mean": p["f0"].mean, "s1_distinct": p["s1"].distinct_count}
     if tool == "winnow-table":
@@ -172,7 +173,8 @@ def ensure_peer_venv() -> Path | None:
 
 def run(python: str, tool: str, path: Path) -> dict[str, object]:
     """Run one worker; its wall time and peak RSS come from the parent's view of the child."""
-    env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="2")
+    env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="2",
+               WINNOW_BATCH_ROWS=str(BATCH_ROWS))
     t0 = time.perf_counter()
     proc = subprocess.Popen([python, __file__, "--worker", tool, "--data", str(path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -201,12 +203,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--tools", default="winnow-batches,winnow-table,whylogs,evidently")
+    parser.add_argument("--batch-rows", type=int, default=1 << 20,
+                        help="rows per batch of winnow-batches (memory is about one batch)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.data)))
         return
+    global BATCH_ROWS
+    BATCH_ROWS = args.batch_rows
 
     t0 = time.perf_counter()
     path = make_data(args.rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ class Profile:
     def __contains__(self, name: object) -> bool:
         return name in self.profiles
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[ColumnProfile]:
         return iter(self.profiles.values())
 
     @property
@@ -105,7 +105,6 @@ class Profile:
                     name, column.type, kind=kind, k=self.k, p=self.p,
                     max_categories=self.max_categories, seed=self.seed,
                 )
-                current.rows = current.nulls = 0
                 # rows seen before this column appeared were all null for it
                 current.rows = current.nulls = self.rows
                 self.profiles[name] = current
