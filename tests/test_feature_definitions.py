@@ -45,6 +45,16 @@ def test_default_names_follow_agg_column_window() -> None:
     ]
 
 
+def test_default_names_are_snake_case() -> None:
+    assert wn.Sum("Amount USD", window="90m").feature_name == "sum_amount_usd_90m"
+    assert wn.Mean("merchantName").feature_name == "mean_merchant_name"
+    distinct = wn.CountDistinct("HTTPStatus", window="2w")
+    assert distinct.feature_name == "count_distinct_http_status_14d"
+    assert wn.LastK("item-id", k=5, window="36h").feature_name == "last5_item_id_36h"
+    assert wn.Count(window="30s").feature_name == "count_30s"
+    assert wn.Count(window="lifetime").feature_name == "count"
+
+
 def test_output_types() -> None:
     group = _group(
         wn.Count(window="1h"),

@@ -314,3 +314,44 @@ def test_keys_split_between_range_join_and_window(monkeypatch: pytest.MonkeyPatc
     out = wn.backfill(spine, [group], time="ts")
     assert_features_equal(out, reference_backfill(spine, [group], time="ts"))
     assert out["card__count_1h"].to_pylist() == [1, 1, 2, 0, 1, 0]
+
+
+def test_nanosecond_times_are_truncated_to_microseconds() -> None:
+    # DuckDB's own ns -> us cast rounds: 1.5us would become 2us and leave the window [.., 2us)
+    events = pa.table({"card_id": [1, 1], "ts": pa.array([1500, 2400], pa.timestamp("ns", "UTC")),
+                       "m": ["a", "b"]})
+    spine = pa.table({"card_id": [1, 1, 1],
+                      "ts": pa.array([1999, 2000, 3000], pa.timestamp("ns"))})
+    group = _group(wn.Count(), wn.Last("m"), events=events)
+    out = wn.backfill(spine, [group], time="ts")
+    assert out["card__count"].to_pylist() == [0, 1, 2]  # events at 1us and 2us
+    assert out["card__last_m"].to_pylist() == [None, "a", "b"]
+    assert out.select(["card_id", "ts"]).equals(spine)
+
+
+def test_user_columns_named_like_internal_ones() -> None:
+    # a key called __t and a value called __v0 must not shadow the query's own columns
+    events = pa.table({"__t": [1, 1, 2], "ts": _times(0, 1, 0), "__v0": [1.0, 2.0, 4.0]})
+    group = wn.FeatureGroup("g", source=wn.EventSource(events, time="ts"), key="__t",
+                            features=[wn.Count(), wn.Sum("__v0"), wn.Last("__v0")])
+    out = wn.backfill(pa.table({"__t": [1, 2], "ts": _times(2, 2)}), [group], time="ts")
+    assert out["g__count"].to_pylist() == [2, 1]
+    assert out["g__sum_v0"].to_pylist() == [3.0, 4.0]
+    assert out["g__last_v0"].to_pylist() == [2.0, 4.0]
+
+
+def test_parquet_columns_named_like_read_parquet_extras(tmp_path: Path) -> None:
+    # read_parquet(file_row_number = true, filename = true) adds these two names
+    events = pa.table({"card_id": [1, 1], "ts": _times(0, 0), "filename": ["x", "y"],
+                       "file_row_number": [7, 3]})
+    pq.write_table(events, tmp_path / "a.parquet")
+    pq.write_table(events.slice(0, 1), tmp_path / "b.parquet")
+    for path in (tmp_path / "a.parquet", tmp_path / "*.parquet"):
+        group = wn.FeatureGroup(
+            "card", source=wn.EventSource(str(path), time="ts"), key="card_id",
+            features=[wn.Last("filename"), wn.Sum("file_row_number")],
+        )
+        out = wn.backfill(_spine([1], [1]), [group], time="ts")
+        last, total = ("y", 10.0) if path.name == "a.parquet" else ("x", 17.0)
+        assert out["card__last_filename"].to_pylist() == [last]
+        assert out["card__sum_file_row_number"].to_pylist() == [total]

@@ -116,8 +116,9 @@ class DuckDBEngine:
             )
         paths = source.paths()
         formats = {detect_format(p) for p in paths}
-        if formats == {"parquet"}:
-            events = _parquet_events(paths)
+        events = _parquet_events(paths) if formats == {"parquet"} else None
+        # files with a column named like one read_parquet adds would clash: read them to Arrow
+        if events is not None and not {"file_row_number", "filename"} & set(events.schema.names):
             if seq_name:
                 return _Events(events.relation, events.schema, quote(seq_name))
             return events

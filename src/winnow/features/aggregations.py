@@ -54,8 +54,11 @@ def parse_window(window: str | int | None) -> int | None:
 
 
 def _snake(text: str) -> str:
+    """``"Amount USD"`` -> ``amount_usd``, ``merchantName`` -> ``merchant_name``,
+    ``HTTPStatus`` -> ``http_status``."""
     text = re.sub(r"[^0-9A-Za-z]+", "_", text)
     text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
+    text = re.sub(r"(?<=[A-Z])(?=[A-Z][a-z])", "_", text)
     return text.strip("_").lower()
 
 
