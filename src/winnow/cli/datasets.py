@@ -47,20 +47,30 @@ def build_command(
         )
     summary = result.summary()
     _console.print(f"dataset {summary['name']}\nid {result.id}", soft_wrap=True)
+    timed = result.manifest["columns"]["time"] is not None
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), show_edge=False)
-    for col in ("split", "rows", "labels", "from (UTC)", "to (UTC)"):
+    columns = ["split", "rows", "labels", *(("from (UTC)", "to (UTC)") if timed else ())]
+    for col in columns:
         table.add_column(col, justify="right" if col == "rows" else "left")
     for name in split_names(result.manifest):
         info = summary["splits"][name]
         labels = ", ".join(f"{k}: {v}" for k, v in info["labels"].items())
-        table.add_row(name, str(info["rows"]), labels, _short_time(info["time_range"][0]),
-                      _short_time(info["time_range"][1]))
+        times = [_short_time(t) for t in info["time_range"]] if timed else []
+        table.add_row(name, str(info["rows"]), labels, *times)
     _console.print(table)
+    gold = result.manifest["labels"].get("gold_accuracy")
+    if gold is not None:
+        model = result.manifest["labels"]["model"]["name"]
+        _console.print(f"labels ({model} over labeling functions) vs gold: accuracy {gold:.3f}")
     for reason, count in summary["excluded"].items():
         _console.print(f"excluded ({reason}): {count}")
     _console.print(f"quarantined input records: {summary['quarantined']}")
     verdict = "passed" if summary["leakage_passed"] else "[red]FAILED[/red]"
     _console.print(f"leakage check: {verdict}")
+    for check in result.manifest["leakage"]["checks"]:
+        if not check["passed"]:
+            level = "warning" if check["severity"] == "warning" else "failed"
+            _plain(f"  {level}: {check['name']}: {check['detail']}")
     _console.print(f"report: {summary['report']}")
 
 
@@ -160,9 +170,9 @@ def baseline_command(
     _console.print(
         f"trained on {result.train_split}: {result.train_rows} rows, "
         f"{len(result.features)} numeric features, classes {result.classes}\n"
-        f"majority: always the most frequent training class; logistic: scikit-learn logistic "
-        f"regression (nulls imputed with the training median, standardised); each predicts "
-        f"its most probable class"
+        f"  majority: always the most frequent training class\n"
+        f"  logistic: scikit-learn logistic regression (median-imputed, standardised)\n"
+        f"  each predicts its most probable class (probability > 0.5 for two classes)"
     )
     binary = len(result.classes) == 2
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), show_edge=False)

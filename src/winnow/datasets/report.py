@@ -303,20 +303,26 @@ def _validation(manifest: Mapping[str, Any]) -> str:
 
 def _leakage(manifest: Mapping[str, Any]) -> str:
     leak = manifest["leakage"]
-    rows = []
+    body = []
     for check in leak["checks"]:
         if check["passed"]:
-            status = "pass"
+            status, css = "pass", "ok"
+        elif check["severity"] == "warning":
+            status, css = "WARNING", "warn"
         else:
-            status = "WARNING" if check["severity"] == "warning" else "FAIL"
-        rows.append((check["name"], status, check["detail"]))
+            status, css = "FAIL", "bad"
+        body.append(
+            f"<tr><td>{html.escape(check['name'])}</td><td class=\"{css}\">{status}</td>"
+            f"<td>{html.escape(check['detail'])}</td></tr>"
+        )
     verdict = (
         '<p class="ok">Leakage check passed.</p>'
         if leak["passed"]
         else '<p class="bad">Leakage check FAILED: this dataset uses information from the '
         "future.</p>"
     )
-    return verdict + _table(["check", "result", "detail"], rows)
+    head = "<tr><th>check</th><th>result</th><th>detail</th></tr>"
+    return verdict + f"<table>{head}{''.join(body)}</table>"
 
 
 def _weak(extra: Mapping[str, Any]) -> str:
