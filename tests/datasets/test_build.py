@@ -13,7 +13,7 @@ import pytest
 
 from tests.datasets.synthetic import write_project
 from winnow.datasets import build, read_manifest, verify
-from winnow.errors import DefinitionError
+from winnow.errors import DefinitionError, SinkError
 
 DATA_FILES = ("train.parquet", "valid.parquet", "test.parquet", "lineage.parquet",
               "votes.parquet", "report.html")
@@ -118,7 +118,7 @@ def test_lf_labels_and_gold_report(tmp_path: Path) -> None:
 def test_existing_output_is_refused_unless_overwrite(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "ds"
     build(project, out=out, seed=1)
-    with pytest.raises(FileExistsError, match="already exists"):
+    with pytest.raises(SinkError, match="already exists"):
         build(project, out=out, seed=1)
     build(project, out=out, seed=2, overwrite=True)
     assert read_manifest(out)["seed"] == 2

@@ -38,7 +38,7 @@ from winnow.datasets.manifest import (
     write_parquet,
 )
 from winnow.datasets.validation import DATASET_SOURCE, as_suite, validate_rows, validation_record
-from winnow.errors import ColumnNotFoundError, DefinitionError, SchemaError
+from winnow.errors import ColumnNotFoundError, DefinitionError, SchemaError, SinkError
 from winnow.features.group import FeatureGroup
 from winnow.io.atomic import atomic_dir
 from winnow.io.formats import read_table
@@ -431,7 +431,7 @@ def build(
         raise DefinitionError(f"seed must be an integer, got {seed!r}")
     dest = Path(out)
     if dest.exists() and not overwrite:
-        raise FileExistsError(
+        raise SinkError(
             f"{dest} already exists; choose another --out or pass overwrite=True (--overwrite)"
         )
     say = progress or (lambda _step: None)
