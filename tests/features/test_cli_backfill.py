@@ -64,7 +64,13 @@ def test_backfill_writes_features_and_prints_a_summary(tmp_path: Path) -> None:
     text = _winnow("backfill", "--features", "defs.py", "--spine", "spine.parquet",
                    "--out", "out2.parquet", "--key", "merchant=shop", cwd=tmp_path)
     assert text.returncode == 0, text.stderr
-    assert "backfilled 3 rows x 4 features" in text.stdout
+    lines = text.stdout.splitlines()
+    assert lines[0].startswith("backfilled 3 rows x 4 features (2 groups: card, merchant) in ")
+    assert lines[1:] == [
+        "  card: 3 features, key card_id",
+        "  merchant: 1 feature, key merchant (spine: shop)",
+        f"wrote out2.parquet ({(tmp_path / 'out2.parquet').stat().st_size:,} bytes, 8 columns)",
+    ]
 
 
 def test_explain_prints_sql(tmp_path: Path) -> None:

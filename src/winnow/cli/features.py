@@ -100,11 +100,20 @@ def backfill_command(
     if as_json:
         print(json.dumps(summary, indent=2))
         return
-    _console.print(
+    plural = "group" if len(groups) == 1 else "groups"
+    lines = [
         f"backfilled {summary['rows']} rows x {n_features} features "
-        f"({len(groups)} groups: {', '.join(summary['groups'])}) in {summary['seconds']} s; "
-        f"wrote {out} ({summary['bytes']:,} bytes)"
-    )
+        f"({len(groups)} {plural}: {', '.join(summary['groups'])}) in {summary['seconds']} s"
+    ]
+    for group in groups:
+        spine_key = keys.get(group.name, list(group.key))
+        lines.append(
+            f"  {group.name}: {len(group.features)} feature"
+            f"{'' if len(group.features) == 1 else 's'}, key {', '.join(group.key)}"
+            + (f" (spine: {', '.join(spine_key)})" if list(spine_key) != list(group.key) else "")
+        )
+    lines.append(f"wrote {out} ({summary['bytes']:,} bytes, {len(result.column_names)} columns)")
+    _console.print("\n".join(lines), soft_wrap=True, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
