@@ -7,7 +7,8 @@ every record against ``flights.schema.yaml`` / ``weather.schema.yaml`` (UTC time
 ``time_hour``), derives the scheduled departure instant in UTC, and writes zstd Parquet plus a
 quarantine file for any record that does not fit. Prints what it did.
 
-Run: ``python examples/flights/ingest.py --out out/demo`` (``make demo`` does this).
+Run: ``python examples/flights/ingest.py --out out/ingest`` (``make demo`` installs the package;
+the main job it runs is ``project.py``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -75,6 +75,7 @@ class Input:
     """
 
     path: str | os.PathLike[str]
+    _: KW_ONLY
     read: Reader | None = None
     schema: Any = None
     validate: Any = None
@@ -113,6 +114,7 @@ class Spine:
     """
 
     table: str
+    _: KW_ONLY
     time: str | None
     keys: Sequence[str] = ()
     columns: Sequence[str] = ()
