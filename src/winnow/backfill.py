@@ -110,7 +110,8 @@ def _plan(
                 raise ColumnNotFoundError(
                     key, schema.names,
                     where=f"the spine (key of feature group {group.name!r}; if the spine names "
-                    f"it differently pass keys={{{group.name!r}: 'spine_column'}})",
+                    f"it differently pass keys={{{group.name!r}: 'spine_column'}}, or "
+                    f"--key {group.name}=spine_column to winnow backfill)",
                 )
         for column in group.output_columns:
             if column in owner:
