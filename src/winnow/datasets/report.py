@@ -38,6 +38,7 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;paddin
 text-align:left;font-size:.9rem}th{background:#f3f3f3}.ok{color:#1a7f37;font-weight:600}
 .bad{color:#c0392b;font-weight:600}.warn{color:#b7791f;font-weight:600}
 code{background:#f5f5f5;padding:0 .2rem}img{max-width:100%}.muted{color:#666}
+.notes li{color:#8a5a00;font-size:.9rem}
 """
 
 
@@ -353,8 +354,10 @@ def _weak(extra: Mapping[str, Any]) -> str:
             "<p>Learned accuracy of each function (the model's estimate, without gold):</p>"
         )
         parts.append(_table(["function", "learned accuracy"], list(accuracies.items())))
-    for warning in extra.get("warnings") or []:
-        parts.append(f'<p class="warn">{html.escape(str(warning))}</p>')
+    warnings = extra.get("warnings") or []
+    if warnings:
+        items = "".join(f"<li>{html.escape(str(w))}</li>" for w in warnings)
+        parts.append(f'<p>The label model warned:</p><ul class="notes">{items}</ul>')
     gold = extra.get("gold")
     if gold:
         parts.append("<h3>Label model vs gold labels</h3>")
