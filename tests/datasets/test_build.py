@@ -85,6 +85,16 @@ def test_id_changes_with_seed(project: Path, tmp_path: Path) -> None:
         project, out=tmp_path / "b", seed=2).id
 
 
+def test_id_changes_with_the_definition(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p")
+    first = build(project, out=tmp_path / "a", seed=1)
+    project.write_text(project.read_text().replace('within="30m"', 'within="45m"'))
+    second = build(project, out=tmp_path / "b", seed=1)
+    assert first.manifest["definition"]["sha256"] != second.manifest["definition"]["sha256"]
+    assert first.manifest["labels"]["within"] == "30m" != second.manifest["labels"]["within"]
+    assert first.id != second.id
+
+
 def test_id_changes_with_labeling_function_code_only(tmp_path: Path) -> None:
     project = write_project(tmp_path / "p", labels="lfs")
     first = build(project, out=tmp_path / "a", seed=1)
