@@ -17,10 +17,11 @@ Skewed keys. A window partitioned by the key alone sends every row of a key to o
 key holding most events would be computed by one core. The plan therefore partitions the
 windows by (key, *time bucket*):
 
-1. per key, the events are counted; a key with more than ``hot_key_rows`` events is *hot* and
-   its time range is cut into buckets of width ``max(span / ceil(n / hot_key_rows),
-   ceil(W / max_copies))``, where ``W`` is the group's longest finite window. Other keys have
-   one bucket (0), so for them nothing changes;
+1. a first, small query counts the events per key; a key with more than ``hot_key_rows``
+   events is *hot* and its time range is cut into buckets of width ``max(span / ceil(n /
+   hot_key_rows), ceil(W / max_copies))``, where ``W`` is the group's longest finite window.
+   Other keys have one bucket (0), so for them nothing changes; when no key is hot, the query
+   has no buckets at all (steps 2 and 3 vanish from it);
 2. finite windows: a spine row in bucket ``b`` needs the events of ``[t - W, t)``, which lie in
    bucket ``b`` or in the buckets just before it. Each event of a hot key is therefore also
    copied into the later buckets whose spine rows can still see it (those up to the bucket of
