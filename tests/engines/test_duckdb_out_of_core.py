@@ -135,3 +135,17 @@ def test_cli_memory_limit_and_spill_dir(
     assert result.exit_code == 0, result.output
     assert spilled[0] > 10_000_000
     _assert_same(pq.read_table(tmp_path / "out.parquet"), unlimited)
+
+
+def test_too_low_a_limit_is_a_winnow_error_with_the_fix(
+    data: tuple[Path, pa.Table], tmp_path: Path
+) -> None:
+    from winnow.engines._errors import EngineMemoryError
+    from winnow.errors import WinnowError
+
+    path, spine = data
+    with pytest.raises(EngineMemoryError, match="raise memory_limit") as info:
+        wn.backfill(spine, [_group(path)], time="ts", memory_limit="16MB",
+                    spill_dir=tmp_path / "spill")
+    assert isinstance(info.value, WinnowError) and isinstance(info.value, MemoryError)
+    assert "'card'" in str(info.value) and "16MB" in str(info.value)

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from winnow.engines._errors import EngineMemoryError
 from winnow.errors import SourceError
 from winnow.features.group import FeatureGroup
 from winnow.features.source import EventSource
@@ -186,7 +187,18 @@ class DuckDBEngine:
             compiled = self._compile(con, spine.schema, plan)
             results = []
             for item in compiled:
-                table = con.sql(item.sql).to_arrow_table()
+                try:
+                    table = con.sql(item.sql).to_arrow_table()
+                except duckdb.OutOfMemoryException as exc:
+                    limit = f"memory_limit={self.memory_limit!r}" if self.memory_limit else (
+                        "DuckDB's default memory limit"
+                    )
+                    raise EngineMemoryError(
+                        f"feature group {item.group.name!r} ran out of memory under {limit} "
+                        f"(DuckDB spills sorts and windows, but needs some working memory per "
+                        f"thread): raise memory_limit, or lower threads "
+                        f"(DuckDBEngine(threads=1, ...)); DuckDB said: {exc}"
+                    ) from exc
                 if table.num_rows != spine.num_rows:
                     raise SourceError(
                         f"feature group {item.group.name!r} returned {table.num_rows} rows for "
