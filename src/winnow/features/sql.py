@@ -63,8 +63,9 @@ _OFFSET = 9223372036854775808
 
 #: A key's spine rows are joined to its events (range join) unless
 #: ``spine rows x events > RANGE_JOIN_LIMIT x (spine rows + events)``; such *heavy* keys take the
-#: sort-based window formulation instead. Chosen by measurement (``benchmarks/backfill.py``): a
-#: joined pair costs about a twentieth of a row through the window operator.
+#: sort-based window formulation instead. Measured with the features of ``benchmarks/backfill.py``,
+#: a candidate pair of the range join costs a tenth to a twentieth of a row through the window
+#: operator. Only a key with more than this many spine rows (and events) can be heavy.
 RANGE_JOIN_LIMIT = 20
 
 # SQL templates per aggregation; {v} is the aggregated column, {o} the ordering key, {e} the
@@ -260,10 +261,13 @@ def compile_group(
         ctes += [
             f"-- keys too heavy for a range join: spine rows x events > {limit} x (spine rows"
             f" + events)\n"
+            # only a key with more than `limit` spine rows can be heavy: count events of those
+            f"__candidates AS (\n  SELECT {using}, count(*) AS __n FROM __spine\n"
+            f"  GROUP BY {using} HAVING count(*) > {limit}\n),\n"
             f"__heavy AS (\n  SELECT {using}\n"
-            f"  FROM (SELECT {using}, count(*) AS __n FROM __events GROUP BY {using}) AS __en\n"
-            f"  JOIN (SELECT {using}, count(*) AS __n FROM __spine GROUP BY {using}) AS __sn\n"
-            f"  USING ({using})\n"
+            f"  FROM (SELECT {using}, count(*) AS __n FROM __events\n"
+            f"        SEMI JOIN __candidates USING ({using}) GROUP BY {using}) AS __en\n"
+            f"  JOIN __candidates AS __sn USING ({using})\n"
             f"  WHERE CAST(__en.__n AS DOUBLE) * __sn.__n > {limit} * (__en.__n + __sn.__n)\n)",
             f"-- light keys: each spine row joined to its key's events in [t - w, t)\n"
             f"__joined AS (\n  SELECT __s.__row, {sep.join(joined)}\n"
