@@ -643,7 +643,9 @@ class SparkEngine:
     ) -> DataFrame | pa.Table:
         """The spine with every group's features, as a DataFrame or (``output="arrow"``) Arrow.
 
-        Rows keep the spine's order; the spine's columns are passed through untouched.
+        Rows keep the spine's order; the spine's columns are passed through untouched. With
+        ``output="spark"`` the result is lazy: ``progress`` is called as each group's query is
+        planned, and Spark computes the features when the DataFrame is used.
         """
         with _utc(self.spark):
             if not isinstance(spine, pa.Table):
