@@ -233,3 +233,35 @@ def test_single_class_check_looks_past_the_first_block() -> None:
     late_one[-1] = [1, 1]  # only the last block shows a second class
     assert mv._single_class(late_one) is None
     assert mv._single_class(np.full((10, 2), -1)) is None  # nothing covered
+
+
+@pytest.mark.parametrize("model_class", [MajorityVote, DawidSkene, LabelModel])
+def test_one_sided_sources_are_judged_on_the_items_they_vote_on(model_class) -> None:
+    # Typical labeling functions vote one class only. A spam rule that fires on half the
+    # spam and 5% of the ham is right ~81% of the time it votes: not worse than random.
+    rng = np.random.default_rng(21)
+    n = 50_000
+    y = (rng.random(n) < 0.3).astype(np.int64)
+    bipolar = [np.where(rng.random(n) < a, y, 1 - y) for a in (0.85, 0.8, 0.75)]
+    fires = rng.random(n) < np.where(y == 1, 0.5, 0.05)
+    spam_rule = np.where(fires, 1, -1)
+    ham_rule = np.where(rng.random(n) < np.where(y == 0, 0.6, 0.1), 0, -1)
+    L = np.stack([*bipolar, spam_rule, ham_rule], axis=1)
+    # LabelModel: with one-sided sources the class balance is only weakly identified by the
+    # moments (a wrong balance fits them almost as well), so it comes from a dev sample.
+    lm = model_class is LabelModel
+    options = {"class_balance": "dev"} if lm else {}
+    dev = {"L_dev": L[:2000], "Y_dev": y[:2000]} if lm else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LabelModelWarning)  # no "looks worse than random"
+        model = model_class(cardinality=2, **options).fit(L, **dev)
+    truth = [float(np.mean(L[L[:, j] != -1, j] == y[L[:, j] != -1])) for j in range(5)]
+    if model_class is DawidSkene:
+        # Dawid-Skene treats an abstain as a missing vote, so a one-sided source carries no
+        # evidence in it; its accuracy comes from the posteriors of the other sources and
+        # leans toward the prior. It must still not look inverted.
+        np.testing.assert_allclose(model.accuracies_[:3], truth[:3], atol=0.03)
+        assert np.all(model.accuracies_[3:] > 0.6)
+        return
+    tol = 0.1 if model_class is MajorityVote else 0.03  # MV: agreement with the majority
+    np.testing.assert_allclose(model.accuracies_, truth, atol=tol)

@@ -114,7 +114,10 @@ class BaseLabelModel(ABC):
     - ``class_balance_``: ``(k,)`` class prior used for prediction;
     - ``confusions_``: ``(m, k, k)`` with ``confusions_[j, c, l] = P(source j votes l | Y = c,
       source j votes)``;
-    - ``accuracies_``: ``(m,)`` ``P(source j is right | source j votes)`` under the class prior.
+    - ``accuracies_``: ``(m,)`` ``P(source j is right | source j votes)``: over the items the
+      source votes on, not under the overall class prior, so a source that only ever votes one
+      class (most labeling functions) is judged on the items it speaks about. ``0.0`` for a
+      source that never votes, as in :func:`~winnow.labeling.lf_summary`.
     """
 
     cardinality_: int
@@ -249,9 +252,12 @@ class BaseLabelModel(ABC):
         if not hasattr(self, "confusions_"):
             raise SchemaError(f"{type(self).__name__} is not fitted yet; call fit(L) first")
 
-    def _set_accuracies(self) -> None:
-        diag = np.diagonal(self.confusions_, axis1=1, axis2=2)  # (m, k)
-        self.accuracies_ = diag @ self.class_balance_
+    def _set_accuracies_from_counts(self, counts: FloatArray) -> None:
+        """``accuracies_`` from ``(m, k, k)`` (true class, vote) counts: the diagonal's share."""
+        right = np.trace(counts, axis1=1, axis2=2)
+        total = counts.sum(axis=(1, 2))
+        self.accuracies_ = np.divide(right, total, out=np.zeros(counts.shape[0]),
+                                     where=total > 0)
 
     def _diagnose(
         self, L: IntArray, *, L_dev: Any, Y_dev: IntArray | None, names: list[str] | None

@@ -21,7 +21,11 @@ class DawidSkene(BaseLabelModel):
     the votes it received (abstains contribute nothing); the M-step re-estimates the confusion
     matrices from posterior-weighted vote counts (plus ``smoothing`` pseudo-counts) and the prior
     from the posteriors. EM starts from the (soft) majority vote and stops when the mean
-    log-likelihood improves by less than ``tol`` or after ``max_iter`` iterations. Fitting works
+    log-likelihood improves by less than ``tol`` or after ``max_iter`` iterations. As in
+    crowdsourcing, an abstain is a missing vote: a source that only ever votes one class gives
+    no evidence here (use :class:`~winnow.labeling.LabelModel`, which models abstains, for such
+    labeling functions), and ``accuracies_`` is the expected share of right votes under the
+    final posteriors. Fitting works
     on the distinct vote patterns weighted by their counts, so its cost grows with the number of
     distinct rows, not of items.
 
@@ -115,7 +119,13 @@ class DawidSkene(BaseLabelModel):
         self._log_pi = log_pi
         self.class_balance_ = np.asarray(prior, dtype=np.float64)
         self.confusions_ = np.exp(log_pi)
-        self._set_accuracies()
+        # Accuracy: expected share of right votes under the final posteriors.
+        Tw = T * w[:, None]
+        self._set_accuracies_from_counts(np.stack([
+            np.stack([np.bincount(votes[j], weights=Tw[voters[j], c], minlength=k)
+                      for c in range(k)])
+            for j in range(m)  # sources
+        ]))
 
     def _predict_proba(self, L: IntArray) -> FloatArray:
         log_post = _log_joint(L, self._log_pi, np.log(self.class_balance_))

@@ -43,6 +43,9 @@ class LabelModel(BaseLabelModel):
     class_balance
         ``"learned"`` (estimated with ``mu`` from the moments), ``"dev"`` (class frequencies
         of ``Y_dev`` passed to ``fit``), or a length-``k`` array of given class probabilities.
+        When most sources vote one class only, a wrong balance fits the moments almost as well
+        as the right one: give the balance or estimate it from a dev set
+        (:func:`~winnow.labeling.select_label_model` tries both).
     init_accuracy
         Accuracy every source starts from (must be above ``1/k``).
     abstain_informative
@@ -135,7 +138,11 @@ class LabelModel(BaseLabelModel):
         votes = mu_full[:, :k, :]  # (m, l, c)
         total = votes.sum(axis=1, keepdims=True)
         self.confusions_ = np.transpose(votes / np.maximum(total, 1e-12), (0, 2, 1))
-        self._set_accuracies()
+        # P(right | votes) = sum_c P(vote = c | c) p_c / sum_c P(votes | c) p_c.
+        p = self.class_balance_
+        right = np.einsum("jcc,c->j", votes, p)
+        voting = total[:, 0, :] @ p
+        self.accuracies_ = np.divide(right, voting, out=np.zeros(m), where=voting > 1e-12)
 
     def _predict_proba(self, L: IntArray) -> FloatArray:
         k = self.cardinality_

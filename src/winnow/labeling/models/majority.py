@@ -78,6 +78,7 @@ class MajorityVote(BaseLabelModel):
         totals = conf.sum(axis=2, keepdims=True)
         self.confusions_ = np.divide(conf, totals, out=np.full_like(conf, 1.0 / k),
                                      where=totals > 0)
+        self._set_accuracies_from_counts(conf)
         if y_dev is not None:
             known = y_dev[y_dev != ABSTAIN]
             self.class_balance_ = np.bincount(known, minlength=k)[:k] / max(known.size, 1)
@@ -85,7 +86,6 @@ class MajorityVote(BaseLabelModel):
             covered = (U != ABSTAIN).any(axis=1)
             counts = np.bincount(pred[covered], weights=w[covered], minlength=k)[:k]
             self.class_balance_ = counts / max(counts.sum(), 1.0)
-        self._set_accuracies()
 
     def _predict_proba(self, L: IntArray) -> FloatArray:
         return vote_shares(L, self.cardinality_, self._weights(L.shape[1]))
