@@ -293,11 +293,13 @@ def test_explain_returns_the_sql() -> None:
     group = _group(wn.Count(window="1h"), wn.Count(name="n"), wn.Last("merchant"))
     sql_text = wn.explain(_spine([1], [1]), [group], time="ts")
     assert "-- feature group card" in sql_text and '"card__count_1h"' in sql_text
-    # light keys: a range join bounded by the window; heavy keys: RANGE frames ending at t - 1us
+    # light keys: a range join bounded by the window; heavy keys: RANGE frames up to the spine
+    # row, which stands at t - 1us
     assert "__x.__t < __s.__t" in sql_text
     assert "FILTER (WHERE __x.__t >= __s.__t - 3600000000)" in sql_text
-    assert "RANGE BETWEEN 3600000000 PRECEDING AND 1 PRECEDING" in sql_text
-    assert "RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING" in sql_text
+    assert "__t - 1 AS __t" in sql_text
+    assert "RANGE BETWEEN 3599999999 PRECEDING AND CURRENT ROW" in sql_text
+    assert "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW" in sql_text
     # last: an ASOF join on the packed (time, sequence) key, strictly before t
     assert "ASOF LEFT JOIN" in sql_text and "__o < CAST(__s.__t AS HUGEINT)" in sql_text
 
@@ -355,3 +357,12 @@ def test_parquet_columns_named_like_read_parquet_extras(tmp_path: Path) -> None:
         last, total = ("y", 10.0) if path.name == "a.parquet" else ("x", 17.0)
         assert out["card__last_filename"].to_pylist() == [last]
         assert out["card__sum_file_row_number"].to_pylist() == [total]
+
+
+def test_one_microsecond_window_holds_only_the_previous_microsecond() -> None:
+    events = pa.table({"card_id": [1, 1, 1], "ts": pa.array([8, 9, 10], TS), "x": [1.0, 2.0, 4.0]})
+    group = _group(wn.Count(window="1us"), wn.Sum("x", window="2us"), events=events)
+    out = wn.backfill(pa.table({"card_id": [1, 1], "ts": pa.array([10, 11], TS)}), [group],
+                      time="ts")
+    assert out["card__count_1us"].to_pylist() == [1, 1]  # [9us, 10us) and [10us, 11us)
+    assert out["card__sum_x_2us"].to_pylist() == [3.0, 6.0]
