@@ -11,7 +11,8 @@ the plain library wrapped the same way (``+fsync``), the like-for-like compariso
 targets from the design: ``convert`` (CSV -> Parquet) within 1.1x of calling pyarrow/DuckDB
 directly, and reading 2 of 5 columns from Parquet at least 5x faster than from CSV.
 
-Run: ``.venv/bin/python benchmarks/formats.py [--rows N] [--repeats R] [--json FILE]``.
+Run: ``.venv/bin/python benchmarks/formats.py [--rows N] [--repeats R] [--json FILE]``;
+``--breakdown`` times only the steps of ``convert`` next to the plain calls.
 """
 
 from __future__ import annotations
@@ -233,6 +234,40 @@ def run(rows: int, repeats: int, workdir: Path) -> dict[str, Any]:
     return results
 
 
+def breakdown(rows: int, repeats: int, workdir: Path) -> str:
+    """Time the steps of ``winnow convert`` (CSV -> Parquet) next to the plain calls."""
+    from winnow.io.ingest import _fast_csv
+
+    table = make_table(rows)
+    csv_path, out = workdir / "t.csv", workdir / "o.parquet"
+    wn.write_table(table, csv_path)
+    plain = pacsv.read_csv(csv_path)
+
+    def in_place_fsync() -> None:
+        pq.write_table(plain, out, compression="zstd")
+        with open(out, "rb+") as handle:
+            os.fsync(handle.fileno())
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("pyarrow.csv.read_csv", lambda: pacsv.read_csv(csv_path)),
+        ("winnow CSV read without schema (Arrow reader + quarantine handler)",
+         lambda: _fast_csv(csv_path, None)),
+        ("wn.read (the same, through the ingest entry point)", lambda: wn.read(csv_path)),
+        ("pyarrow.parquet.write_table (zstd)",
+         lambda: pq.write_table(plain, out, compression="zstd")),
+        ("the same + fsync, rewritten in place", in_place_fsync),
+        ("wn.write_table (temporary name, fsync, rename, fsync dir)",
+         lambda: wn.write_table(plain, out)),
+        ("convert: pyarrow read + write",
+         lambda: pq.write_table(pacsv.read_csv(csv_path), out, compression="zstd")),
+        ("convert: winnow (wn.read + wn.write_table)",
+         lambda: wn.write_table(wn.read(csv_path).table, out)),
+    ]
+    lines = [f"convert breakdown, {rows:,} rows, best of {repeats}"]
+    lines += [f"{best(fn, repeats):8.3f} s  {name}" for name, fn in steps]
+    return "\n".join(lines)
+
+
 def report(results: dict[str, Any]) -> str:
     lines = [f"{results['rows']:,} rows, best of {results['repeats']} (Avro: 1)", ""]
     head = (f"{'format':<8} {'size MiB':>9} {'write s':>8} {'plain':>7} {'ratio':>6} "
@@ -275,8 +310,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="only time the steps of convert (CSV -> Parquet)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="winnow-bench-formats-"))
+    if args.breakdown:
+        try:
+            print(breakdown(args.rows, args.repeats, workdir))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return
     try:
         results = run(args.rows, args.repeats, workdir)
     finally:
