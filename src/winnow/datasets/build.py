@@ -101,7 +101,7 @@ def _sha_text(text: str) -> str:
 def _callable_name(fn: Any) -> str:
     module = getattr(fn, "__module__", "") or ""
     name = getattr(fn, "__qualname__", None) or type(fn).__name__
-    if module.startswith("winnow_project_"):
+    if module.startswith("winnow_user_"):  # a file run by winnow._pyfile
         module = "<project>"
     return f"{module}.{name}" if module else str(name)
 

@@ -13,12 +13,9 @@ derived from its input's content hash and that position.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import inspect
 import os
 import re
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
@@ -26,7 +23,8 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from winnow.errors import DefinitionError, SourceError
+from winnow._pyfile import run_python_file
+from winnow.errors import DefinitionError
 from winnow.features.group import FeatureGroup
 
 __all__ = [
@@ -478,19 +476,7 @@ def load_dataset(path: str | os.PathLike[str]) -> Dataset:
     Running the file executes its code, as importing any Python module does.
     """
     file = Path(path)
-    if not file.is_file():
-        raise SourceError(f"project file {os.fspath(path)!r} does not exist")
-    module_name = f"winnow_project_{hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:12]}"
-    spec = importlib.util.spec_from_file_location(module_name, file)
-    if spec is None or spec.loader is None:
-        raise DefinitionError(f"cannot load {os.fspath(path)!r} as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    sys.path.insert(0, str(file.parent.resolve()))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.pop(0)
+    module = run_python_file(file, what="project file")
     found = [v for v in vars(module).values() if isinstance(v, Dataset)]
     if len(found) != 1:
         raise DefinitionError(

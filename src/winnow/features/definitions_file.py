@@ -6,12 +6,10 @@ definition order. Running it executes its code, as importing any Python module d
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
-from pathlib import Path
 
-from winnow.errors import DefinitionError, SourceError
+from winnow._pyfile import run_python_file
+from winnow.errors import DefinitionError
 from winnow.features.group import FeatureGroup
 
 __all__ = ["load_feature_groups"]
@@ -19,20 +17,7 @@ __all__ = ["load_feature_groups"]
 
 def load_feature_groups(path: str | os.PathLike[str]) -> list[FeatureGroup]:
     """Execute ``path`` and return its module-level feature groups, in definition order."""
-    file = Path(path)
-    if not file.is_file():
-        raise SourceError(f"feature definitions file {os.fspath(path)!r} does not exist")
-    module_name = f"winnow_definitions_{abs(hash(file.resolve()))}"
-    spec = importlib.util.spec_from_file_location(module_name, file)
-    if spec is None or spec.loader is None:
-        raise DefinitionError(f"cannot load {os.fspath(path)!r} as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    sys.path.insert(0, str(file.parent.resolve()))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.pop(0)
+    module = run_python_file(path, what="feature definitions file")
     groups = [v for v in vars(module).values() if isinstance(v, FeatureGroup)]
     if not groups:
         raise DefinitionError(

@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
 import inspect
 import marshal
 import os
 import re
-import sys
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -31,7 +28,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from winnow.errors import ColumnNotFoundError, DefinitionError, SchemaError, SourceError
+from winnow._pyfile import run_python_file
+from winnow.errors import ColumnNotFoundError, DefinitionError, SchemaError
 from winnow.labeling.votes import ABSTAIN, LFFailure, VoteStore
 
 __all__ = [
@@ -269,16 +267,7 @@ def load_lfs(path: str | os.PathLike[str]) -> list[LabelingFunction]:
     :class:`LabelingFunction`, in definition order. Importing runs the file's code: load only
     files you trust.
     """
-    file = Path(path)
-    if not file.is_file():
-        raise SourceError(f"labeling function file {os.fspath(path)!r} does not exist")
-    name = f"winnow_lfs_{hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:12]}"
-    spec = importlib.util.spec_from_file_location(name, file)
-    if spec is None or spec.loader is None:
-        raise DefinitionError(f"cannot import {os.fspath(path)!r} as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # lets inspect.getsource find the functions' code
-    spec.loader.exec_module(module)
+    module = run_python_file(path, what="labeling function file")
     declared = getattr(module, "LFS", None)
     lfs = list(declared) if declared is not None else [
         v for v in vars(module).values() if isinstance(v, LabelingFunction)
