@@ -17,6 +17,7 @@ the past).
 from __future__ import annotations
 
 import heapq
+import math
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,8 @@ from winnow.sampling.reservoir import _check_k
 __all__ = ["WeightedReservoir"]
 
 
-def _weights(items: Any, weights: Any, length: int, *, where: str) -> np.ndarray:
+def _weights(items: Any, weights: Any, length: int, *, where: str) -> tuple[np.ndarray, float]:
+    """Return the batch's weights as float64 and their sum, after checking them."""
     if isinstance(weights, str):
         if not isinstance(items, pa.Table | pa.RecordBatch):
             raise SchemaError(f"{where}: weights={weights!r} names a column, so pass a table")
@@ -47,13 +49,16 @@ def _weights(items: Any, weights: Any, length: int, *, where: str) -> np.ndarray
         w = np.asarray(weights, dtype=np.float64).reshape(-1)
     if w.shape != (length,):
         raise SchemaError(f"{where}: {w.shape[0]} weights for {length} items; give one per item")
-    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
-    if len(bad):
-        raise SchemaError(
-            f"{where}: weights must be finite and >= 0; item {int(bad[0])} of the batch has "
-            f"{float(w[bad[0]])!r}"
-        )
-    return w
+    total = float(w.sum())
+    # one comparison pass: NaN fails ">= 0", and an infinite weight makes the sum infinite
+    if not (bool((w >= 0).all()) and math.isfinite(total)):
+        bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+        if len(bad):
+            raise SchemaError(
+                f"{where}: weights must be finite and >= 0; item {int(bad[0])} of the batch has "
+                f"{float(w[bad[0]])!r}"
+            )
+    return w, total
 
 
 class WeightedReservoir:
@@ -95,14 +100,14 @@ class WeightedReservoir:
     def _next_jump(self) -> None:
         log_t = self._heap[0][0]  # log of the smallest key, <= 0
         r = 1.0 - self._rng.random()
-        self._need = float(np.log(r) / log_t) if log_t < 0 else float("inf")
+        self._need = math.log(r) / log_t if log_t < 0 else math.inf
 
     def update_many(self, items: Any, *, weights: Any) -> None:
         """Offer a batch of items with their weights (an array, or a column name of a table)."""
         where = "WeightedReservoir.update_many"
         batch, length, kind = as_batch(items, where=where)
         self._store.check_kind(kind, where=where)
-        w = _weights(items, weights, length, where=where)
+        w, total = _weights(items, weights, length, where=where)
         if length == 0:
             return
         start = self.count_
@@ -122,22 +127,29 @@ class WeightedReservoir:
             if self._store.size < self.k:
                 offset = length
         if offset < length:
-            cum = np.cumsum(w[offset:])
+            tail = w[offset:]
+            cum = np.cumsum(tail)
+            search = cum.searchsorted
+            uniform = self._rng.random
+            heap = self._heap
             consumed = 0.0  # cumulative weight of the batch tail already passed
             slots: list[int] = []
             offs: list[int] = []
             while True:
-                i = int(np.searchsorted(cum, consumed + self._need, side="left"))
+                target = consumed + self._need
+                if target <= consumed:  # a jump too small to move the sum: the next item
+                    target = math.nextafter(consumed, math.inf)
+                i = int(search(target))  # first item whose cumulative weight reaches it
                 if i >= len(cum):
                     self._need -= float(cum[-1]) - consumed
                     break
-                wi = float(w[offset + i])
-                log_t = self._heap[0][0]
+                wi = float(tail[i])
+                log_t = heap[0][0]
                 # key uniform in (T ** w, 1), raised to 1 / w, in log space
-                lo = np.exp(wi * log_t)
-                r2 = lo + (1.0 - lo) * self._rng.random()
-                lk = float(np.log(r2) / wi) if r2 > 0 else log_t
-                _, slot = heapq.heapreplace(self._heap, (min(lk, 0.0), self._heap[0][1]))
+                lo = math.exp(wi * log_t)
+                r2 = lo + (1.0 - lo) * uniform()
+                lk = math.log(r2) / wi if r2 > 0 else log_t
+                _, slot = heapq.heapreplace(heap, (min(lk, 0.0), heap[0][1]))
                 slots.append(slot)
                 offs.append(offset + i)
                 consumed = float(cum[i])
@@ -146,7 +158,7 @@ class WeightedReservoir:
                 off = np.asarray(offs, dtype=np.int64)
                 self._store.replace(np.asarray(slots, dtype=np.int64), batch, off, start + off)
         self.count_ += length
-        self.total_weight_ += float(w.sum())
+        self.total_weight_ += total
 
     def update_one(self, item: Any, weight: float) -> None:
         """Offer one item with its weight."""
