@@ -264,6 +264,12 @@ def test_weighted_reservoir_batching_merge_and_zero_weights() -> None:
     assert t.describe()["method"] == "weighted_reservoir"
     with pytest.raises(SchemaError, match="finite and >= 0"):
         t.update_many(table, weights=-np.ones(10))
+    for bad in (np.nan, np.inf):
+        weights = np.ones(10)
+        weights[4] = bad
+        with pytest.raises(SchemaError, match=r"item 4 of the batch has (nan|inf)"):
+            t.update_many(table, weights=weights)
+    assert t.count_ == 10  # rejected batches left the reservoir as it was
     with pytest.raises(SchemaError, match="weights for"):
         t.update_many(table, weights=np.ones(3))
 
