@@ -29,7 +29,7 @@ from winnow.labeling.models.dawid_skene import _fixed_prior
 
 __all__ = ["LabelModel"]
 
-_CHUNK = 131_072
+_CHUNK = 16_384
 
 
 class LabelModel(BaseLabelModel):
@@ -180,23 +180,27 @@ def _init_theta(coverage: FloatArray, k: int, accuracy: float) -> FloatArray:
 def _moments(U: IntArray, w: FloatArray, k: int) -> tuple[FloatArray, FloatArray]:
     """First moments ``P(vote_j = l)`` and overlap matrix ``O`` of one-hot votes, one pass.
 
-    ``U`` holds distinct vote patterns occurring ``w`` times each.
+    ``U`` holds distinct vote patterns occurring ``w`` times each. The one-hot block is built
+    class by class (``k`` contiguous comparisons of the whole chunk rather than one comparison
+    per vote), in chunks small enough to stay in cache, and ``O`` is accumulated by BLAS. Votes
+    are 0/1, so the first moments are the diagonal of ``O``.
     """
     u, m = U.shape
     n = float(w.sum())
-    first = np.zeros(m * k)
     overlap = np.zeros((m * k, m * k))
-    classes = np.arange(k)
     unweighted = bool(np.all(w == 1.0))
+    X = np.empty((min(_CHUNK, u), k * m), dtype=np.float32)  # columns class-major: c * m + j
     for start in range(0, u, _CHUNK):  # chunks of rows keep the one-hot block small
         block = U[start:start + _CHUNK]
+        Xb = X[: block.shape[0]]
+        for c in range(k):  # classes, not rows
+            Xb[:, c * m:(c + 1) * m] = block == c
         # float32 halves the memory traffic; counts are exact in float32 up to 2**24 a chunk.
-        X = (block[:, :, None] == classes).reshape(block.shape[0], m * k).astype(np.float32)
         if unweighted:  # X.T @ X of one array is a symmetric rank-k update: half the work
-            first += X.sum(axis=0, dtype=np.float64)
-            overlap += (X.T @ X).astype(np.float64)
-            continue
-        Xw = X * w[start:start + _CHUNK, None].astype(np.float32)
-        first += Xw.sum(axis=0, dtype=np.float64)
-        overlap += (Xw.T @ X).astype(np.float64)
-    return first / max(n, 1.0), overlap / max(n, 1.0)
+            overlap += (Xb.T @ Xb).astype(np.float64)
+        else:
+            Xw = Xb * w[start:start + _CHUNK, None].astype(np.float32)
+            overlap += (Xw.T @ Xb).astype(np.float64)
+    order = (np.arange(k)[None, :] * m + np.arange(m)[:, None]).ravel()  # to source-major j*k+c
+    overlap = overlap[np.ix_(order, order)] / max(n, 1.0)
+    return np.diagonal(overlap).copy(), overlap
