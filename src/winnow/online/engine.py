@@ -141,6 +141,15 @@ class _GroupRuntime:
             self._set_layout([arrow_kind(self.types[c]) for c in self.columns])
         self.keys: dict[Any, KeyState] = {}
         self.slots: list[KeyState] = []
+        #: the keys in slot order (creation order), for the integer-key index below
+        self.key_list: list[Any] = []
+        #: integer keys, sorted, and their slots: a batch's keys are found with one
+        #: ``searchsorted`` instead of a dict lookup each. ``indexed`` counts the keys of
+        #: ``key_list`` already in the index; ``int_index`` turns off once a key is no int.
+        self.index_keys: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.index_slots: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.indexed = 0
+        self.int_index = True
         #: per slot: the newest accepted event time (_NEG: none yet), for the lateness rule
         #: (a list: the per-event path reads and writes one item, much cheaper than NumPy's)
         self.newest: list[int] = []
@@ -188,6 +197,7 @@ class _GroupRuntime:
             ks.slot_id = len(self.slots)
             self.keys[key] = ks
             self.slots.append(ks)
+            self.key_list.append(key)
             self.newest.append(_NEG)
         return ks
 
@@ -207,6 +217,8 @@ class _GroupRuntime:
                 f"key column {name!r} of {self.where()} is null at row {first} of the batch; "
                 f"every event needs its entity key"
             )
+        if self.int_index and _int64_keys(col.type):
+            return self._int_slots(col)
         # distinct keys of the batch, then one dict lookup each: the work grows with the batch,
         # never with the number of keys already known
         if pa.types.is_dictionary(col.type):
@@ -221,9 +233,45 @@ class _GroupRuntime:
         found: npt.NDArray[np.int64] = ids[codes]
         return found
 
+    def _sync_index(self) -> bool:
+        """Add the keys created since the last call to the integer index; False if one is no int."""
+        if self.indexed == len(self.key_list):
+            return True
+        fresh = self.key_list[self.indexed :]
+        if not all(type(k) is int and -(2**63) <= k < 2**63 for k in fresh):
+            self.int_index = False
+            return False
+        keys = np.array(fresh, dtype=np.int64)
+        slots = np.arange(self.indexed, len(self.key_list), dtype=np.int64)
+        merged = np.concatenate([self.index_keys, keys])
+        order = np.argsort(merged, kind="stable")
+        self.index_keys = merged[order]
+        self.index_slots = np.concatenate([self.index_slots, slots])[order]
+        self.indexed = len(self.key_list)
+        return True
+
+    def _int_slots(self, col: pa.Array) -> npt.NDArray[np.int64]:
+        """Slots of an integer key column through the sorted index (new keys are created)."""
+        if not self._sync_index():
+            return self.slots_of(pa.table({self.key_cols[0]: col}))
+        values = col.cast(pa.int64()).to_numpy(zero_copy_only=False)
+        uniq, inverse = np.unique(values, return_inverse=True)
+        known = self.index_keys
+        pos = np.searchsorted(known, uniq)
+        hit = pos < known.size
+        hit[hit] = known[pos[hit]] == uniq[hit]
+        if not hit.all():
+            for k in uniq[~hit].tolist():
+                self.key_state(k)
+            self._sync_index()
+            known = self.index_keys
+            pos = np.searchsorted(known, uniq)
+        found: npt.NDArray[np.int64] = self.index_slots[pos][inverse]
+        return found
+
     def slot_keys(self) -> list[Any]:
         """The keys in slot order."""
-        return list(self.keys)
+        return self.key_list
 
     def routes(self, names: Iterable[str] | Mapping[str, Any]) -> bool:
         return all(c in names for c in self.columns)
@@ -469,13 +517,22 @@ class OnlineEngine:
         Returns None when no event is late, else the late mask and, per late event, its key's
         newest time when it arrived.
         """
+        newest = rt.newest
+        latest = self._latest
+        if (latest is None or int(times[0]) >= latest) and bool((times[1:] >= times[:-1]).all()):
+            # the batch is in time order and starts at or after every time seen (the usual
+            # stream): nothing is late or out of order. Each key's newest time is its last one
+            # (a dict keeps the last time of each slot).
+            for u, t in dict(zip(slots.tolist(), times.tolist(), strict=True)).items():
+                newest[u] = t
+            self._advance(int(times[-1]))
+            return None
         order = np.argsort(slots, kind="stable")
         ts = times[order]
         seg = slots[order]
         first = np.empty(ts.size, dtype=bool)
         first[0] = True
         first[1:] = seg[1:] != seg[:-1]
-        newest = rt.newest
         prev = np.fromiter(map(newest.__getitem__, seg[first].tolist()), dtype=np.int64)
         backwards = (~first[1:]) & (ts[1:] < ts[:-1])
         if not backwards.any() and bool((ts[first] >= prev).all()):
@@ -775,6 +832,11 @@ def _late_letter(
         ),
         event=event,
     )
+
+
+def _int64_keys(typ: pa.DataType) -> bool:
+    """Whether a key column's values are integers that fit int64 (``uint64`` may not)."""
+    return pa.types.is_signed_integer(typ) or typ in (pa.uint8(), pa.uint16(), pa.uint32())
 
 
 def _key_codes(table: pa.Table, rt: _GroupRuntime) -> tuple[list[Any], npt.NDArray[np.int64]]:
