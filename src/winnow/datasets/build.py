@@ -471,18 +471,15 @@ def build(
     base = table.select(list(dict.fromkeys(keep)))
     group_events: dict[str, pa.Table] = {}
     if groups:
-        import winnow
+        from winnow.backfill import backfill
+        from winnow.engines.duckdb import DuckDBEngine
 
         if time_col is None:
             raise DefinitionError(f"dataset {ds.name!r}: feature groups need a spine time")
-        backfill = getattr(winnow, "backfill", None)
-        if backfill is None:
-            raise DefinitionError(
-                "this winnow has no backfill engine (winnow.backfill); feature groups cannot be "
-                "computed"
-            )
         group_events = {g.name: _group_events(g) for g in groups}
-        featured = backfill(base, groups, time=time_col)
+        # One DuckDB thread: parallel float sums add in a run-dependent order, and a dataset
+        # must rebuild byte for byte.
+        featured = backfill(base, groups, time=time_col, engine=DuckDBEngine(threads=1))
     else:
         featured = base
     if ds.validate is not None:
