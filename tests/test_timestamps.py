@@ -68,3 +68,15 @@ def test_to_micros() -> None:
     assert to_micros(None) is None
     with pytest.raises(SchemaError):
         to_micros("yesterday")
+
+
+def test_to_utc_truncates_nanoseconds_like_the_engines() -> None:
+    import pyarrow as pa
+
+    from winnow.timestamps import to_utc
+
+    ns = pa.array([1_000_001_999, -1_999, None], pa.timestamp("ns", tz="UTC"))
+    out = to_utc(ns).cast(pa.int64()).to_pylist()
+    assert out == [1_000_001, -1, None]  # toward zero, as Arrow's cast and DuckDB's // do
+    naive = pa.array([5_999], pa.timestamp("ns"))
+    assert to_utc(naive).cast(pa.int64()).to_pylist() == [5]

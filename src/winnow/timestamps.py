@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from winnow.errors import SchemaError
 
@@ -81,8 +82,11 @@ def to_utc(column: pa.Array | pa.ChunkedArray, *, name: str = "time") -> pa.Chun
     typ = chunked.type
     if pa.types.is_timestamp(typ):
         # Arrow stores timestamps as UTC instants; a naive one is relabelled as UTC, an aware
-        # one converted, and the unit set to microseconds.
-        return chunked if typ == TIMESTAMP else chunked.cast(TIMESTAMP)
+        # one converted, and the unit set to microseconds. Nanoseconds are truncated toward
+        # zero, as every engine does (docs/semantics.md), instead of failing the cast.
+        if typ == TIMESTAMP:
+            return chunked
+        return pc.cast(chunked, TIMESTAMP, safe=typ.unit != "ns")
     if pa.types.is_date(typ):
         return chunked.cast(pa.timestamp("us")).cast(TIMESTAMP)
     raise SchemaError(
