@@ -85,7 +85,7 @@ from winnow.features.aggregations import (
 )
 from winnow.features.group import FeatureGroup
 from winnow.features.source import EventSource
-from winnow.features.sql import ROW_ID, SPINE_TIME, validate_group
+from winnow.features.sql import ROW_ID, SPINE_TIME, validate_group, value_expression
 from winnow.io.formats import detect_format, read_table
 from winnow.timestamps import to_utc
 
@@ -231,7 +231,10 @@ def _events_cte(group: FeatureGroup, events: _Events, values: dict[str, int]) ->
     not_null = " AND ".join(f"{_q(k)} IS NOT NULL" for k in group.key)
     cols = [f"{_q(k)} AS __k{i}" for i, k in enumerate(group.key)]
     cols += [f"{events.time} AS __t", f"{events.sequence} AS __s"]
-    cols += [f"{_q(c)} AS __c{j}" for c, j in values.items()]
+    cols += [
+        f"{value_expression(c, events.schema.field(c).type, quote_name=_q)} AS __c{j}"
+        for c, j in values.items()
+    ]
     return (
         f"__ev AS (\n  SELECT {', '.join(cols)}\n  FROM {events.view}\n"
         f"  WHERE {not_null} AND {_q(group.time)} IS NOT NULL\n)"

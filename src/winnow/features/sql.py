@@ -26,7 +26,7 @@ by its row id. The SQL is DuckDB's dialect; the aggregate expressions are in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -55,6 +55,7 @@ __all__ = [
     "quote",
     "time_micros_expression",
     "validate_group",
+    "value_expression",
 ]
 
 #: column the engine adds to the spine: the row's position (output order)
@@ -95,6 +96,21 @@ _ORDERED = (First, Last, LastK)
 def quote(name: str) -> str:
     """Quote an identifier for SQL (double quotes, embedded quotes doubled)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def value_expression(
+    column: str, typ: pa.DataType, *, quote_name: Callable[[str], str] = quote
+) -> str:
+    """SQL for an aggregated column's value: a float NaN is a missing value, like null.
+
+    NaN has no agreed order (DuckDB sorts it above every number) and poisons sums, so both
+    engines and the online engine treat it as null (docs/semantics.md). The same text runs in
+    DuckDB and Spark SQL, given each dialect's identifier quoting.
+    """
+    col = quote_name(column)
+    if pa.types.is_floating(typ):
+        return f"(CASE WHEN isnan({col}) THEN NULL ELSE {col} END)"
+    return col
 
 
 def time_micros_expression(column: str, typ: pa.DataType) -> str:
@@ -236,7 +252,10 @@ def compile_group(
             f"CAST({t_expr} AS HUGEINT) * {_SHIFT} + (CAST({sequence} AS HUGEINT) + {_OFFSET})"
             f" AS __o"
         )
-    event_cols += [f"{quote(col)} AS {alias}" for col, alias in values.items()]
+    event_cols += [
+        f"{value_expression(col, event_schema.field(col).type)} AS {alias}"
+        for col, alias in values.items()
+    ]
     spine_cols = [f"{quote(s)} AS {c}" for s, c in zip(spine_keys, kcols, strict=True)]
     spine_cols += [f"{quote(SPINE_TIME)} AS __t", f"{quote(ROW_ID)} AS __row"]
     ctes = [

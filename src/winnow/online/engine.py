@@ -412,6 +412,9 @@ class OnlineEngine:
             v = event[c]
             if v is None:
                 nulls = True
+            elif type(v) is float and v != v:  # NaN is a missing value, as in batch
+                v = None
+                nulls = True
             elif kind != "o" and type(v) is not fast:
                 v = _convert(v, kind, c, rt)
             values.append(v)
@@ -452,6 +455,7 @@ class OnlineEngine:
         table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
         if table.num_rows == 0:
             return
+        table = _nan_as_null(table)
         names = table.column_names
         routed = False
         for rt in self._runtimes.values():
@@ -790,6 +794,17 @@ def _time_of(value: Any, column: str) -> int:
     if micros is None:
         raise SchemaError(f"event has a null time in column {column!r}; every event needs a time")
     return micros
+
+
+def _nan_as_null(table: pa.Table) -> pa.Table:
+    """Return ``table`` with every float NaN made null: NaN is a missing value (semantics)."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_floating(field.type):
+            column = table.column(i)
+            nan = pc.is_nan(column)
+            if pc.any(nan).as_py():
+                table = table.set_column(i, field, pc.if_else(nan, None, column))
+    return table
 
 
 def _convert(value: Any, kind: Kind, column: str, rt: _GroupRuntime) -> Any:
