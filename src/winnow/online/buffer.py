@@ -228,31 +228,41 @@ class KeyState:
         if self._in_order():
             new_last = int(times[n - 1])
             hi_new = start + int(times[start:n].searchsorted(new_last))
+            hi = self.hi
+            lows = self.lo
+            # features of the same window share their range: one search per distinct range
+            found: dict[tuple[int, int], int] = {}
             for f, state in enumerate(self.states):
                 c = layout.feature_column[f]
                 v, m = (self.vals[c], self.valid[c]) if c >= 0 else (times, times)
                 w = layout.windows[f]
                 if w is None:
-                    state.add(times, v, m, self.hi, hi_new)
+                    state.add(times, v, m, hi, hi_new)
                     continue
                 bound = new_last - w
-                lo_new = self.lo[f] + int(
-                    times[self.lo[f] : n].searchsorted(bound)
-                )
-                if lo_new >= self.hi:
+                lo = lows[f]
+                lo_new = found.get((w, lo), -1)
+                if lo_new < 0:
+                    lo_new = found[(w, lo)] = lo + int(times[lo:n].searchsorted(bound))
+                if lo_new >= hi:
                     state.reset()
                     state.add(times, v, m, lo_new, hi_new)
                 else:
-                    state.add(times, v, m, self.hi, hi_new)
-                    state.evict(times, v, m, self.lo[f], lo_new, bound)
-                self.lo[f] = lo_new
+                    state.add(times, v, m, hi, hi_new)
+                    state.evict(times, v, m, lo, lo_new, bound)
+                lows[f] = lo_new
                 state.settle(times, v, m, lo_new, hi_new)
+            # the buffer keeps the longest window: its start is already known when a feature
+            # has that window (every event before a window's old start is older than its bound)
+            keep = layout.keep
+            hint = next((x for (w, _), x in found.items() if w == keep), None)
         else:
             new_last, hi_new = self._merge_out_of_order(layout)
+            hint = None
         self.hi = hi_new
         self.proc = n
         self.last = new_last
-        self._compact(layout, new_last)
+        self._compact(layout, new_last, hint)
 
     def _in_order(self) -> bool:
         start, proc, n = self.start, self.proc, self.n
@@ -303,11 +313,10 @@ class KeyState:
             state.settle(times, v, m, lo_new, hi_new)
         return new_last, hi_new
 
-    def _compact(self, layout: Layout, last: int) -> None:
+    def _compact(self, layout: Layout, last: int, keep_from: int | None = None) -> None:
         start, n = self.start, self.n
-        keep_from = start + int(
-            self.times[start:n].searchsorted(last - layout.keep)
-        )
+        if keep_from is None:
+            keep_from = start + int(self.times[start:n].searchsorted(last - layout.keep))
         if keep_from <= start:
             return
         for f, state in enumerate(self.states):
