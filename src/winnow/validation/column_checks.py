@@ -18,6 +18,8 @@ from winnow.validation.expectation import (
     Expectation,
     Judgement,
     SqlContext,
+    bounds_params,
+    bounds_text,
     json_value,
     sql_literal,
 )
@@ -251,25 +253,13 @@ class InRange(Expectation):
 
     def expected(self) -> str:
         """``>= 0 and <= 10``."""
-        parts = []
-        if self.min is not None:
-            parts.append(f"{'>=' if self.min_inclusive else '>'} {json_value(self.min)}")
-        if self.max is not None:
-            parts.append(f"{'<=' if self.max_inclusive else '<'} {json_value(self.max)}")
-        return " and ".join(parts)
+        return bounds_text(self.min, self.max, low_inclusive=self.min_inclusive,
+                           high_inclusive=self.max_inclusive)
 
     def params(self) -> dict[str, object]:
         """The bounds and (when strict) the inclusive flags."""
-        out: dict[str, object] = {}
-        if self.min is not None:
-            out["min"] = json_value(self.min)
-            if not self.min_inclusive:
-                out["min_inclusive"] = False
-        if self.max is not None:
-            out["max"] = json_value(self.max)
-            if not self.max_inclusive:
-                out["max_inclusive"] = False
-        return out
+        return bounds_params(self.min, self.max, low_inclusive=self.min_inclusive,
+                             high_inclusive=self.max_inclusive)
 
 
 class InSet(Expectation):
@@ -458,18 +448,8 @@ class Length(Expectation):
 
     def expected(self) -> str:
         """``length >= 1 and <= 8``."""
-        parts = []
-        if self.min is not None:
-            parts.append(f">= {self.min}")
-        if self.max is not None:
-            parts.append(f"<= {self.max}")
-        return "length " + " and ".join(parts)
+        return "length " + bounds_text(self.min, self.max)
 
     def params(self) -> dict[str, object]:
         """The bounds given."""
-        out: dict[str, object] = {}
-        if self.min is not None:
-            out["min"] = self.min
-        if self.max is not None:
-            out["max"] = self.max
-        return out
+        return bounds_params(self.min, self.max)

@@ -31,6 +31,8 @@ __all__ = [
     "Judgement",
     "OnFail",
     "SqlContext",
+    "bounds_params",
+    "bounds_text",
     "column_names",
     "sql_literal",
 ]
@@ -270,3 +272,31 @@ def check_mapping(spec: Mapping[str, object], allowed: Sequence[str], *, where: 
             f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; allowed: "
             f"{', '.join(allowed)}"
         )
+
+
+def bounds_text(
+    low: Any, high: Any, *, low_inclusive: bool = True, high_inclusive: bool = True
+) -> str:
+    """Say optional bounds in words for a result's ``expected``: ``>= 0 and < 10``."""
+    parts = []
+    if low is not None:
+        parts.append(f"{'>=' if low_inclusive else '>'} {json_value(low)}")
+    if high is not None:
+        parts.append(f"{'<=' if high_inclusive else '<'} {json_value(high)}")
+    return " and ".join(parts)
+
+
+def bounds_params(
+    low: Any, high: Any, *, low_inclusive: bool = True, high_inclusive: bool = True
+) -> dict[str, object]:
+    """Optional bounds as parameters (the inclusive flags only when a bound is strict)."""
+    out: dict[str, object] = {}
+    if low is not None:
+        out["min"] = json_value(low)
+        if not low_inclusive:
+            out["min_inclusive"] = False
+    if high is not None:
+        out["max"] = json_value(high)
+        if not high_inclusive:
+            out["max_inclusive"] = False
+    return out

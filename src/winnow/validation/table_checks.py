@@ -14,7 +14,13 @@ import pyarrow as pa
 
 from winnow.errors import DefinitionError, SchemaError
 from winnow.timestamps import format_duration, parse_duration
-from winnow.validation.expectation import Expectation, Judgement, SqlContext
+from winnow.validation.expectation import (
+    Expectation,
+    Judgement,
+    SqlContext,
+    bounds_params,
+    bounds_text,
+)
 
 __all__ = ["Freshness", "RowCount", "format_age"]
 
@@ -61,21 +67,11 @@ class RowCount(Expectation):
 
     def expected(self) -> str:
         """``rows >= 10 and <= 20``."""
-        parts = []
-        if self.min is not None:
-            parts.append(f">= {self.min}")
-        if self.max is not None:
-            parts.append(f"<= {self.max}")
-        return "rows " + " and ".join(parts)
+        return "rows " + bounds_text(self.min, self.max)
 
     def params(self) -> dict[str, object]:
         """The bounds given."""
-        out: dict[str, object] = {}
-        if self.min is not None:
-            out["min"] = self.min
-        if self.max is not None:
-            out["max"] = self.max
-        return out
+        return bounds_params(self.min, self.max)
 
 
 def format_age(seconds: float) -> str:
