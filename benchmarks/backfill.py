@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -318,12 +317,11 @@ def main() -> None:
         return
     import duckdb
     import polars
+    from harness import machine_line
 
     print("command: python " + " ".join(sys.argv))
-    print(f"machine: {os.cpu_count()} cores, "
-          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM, "
-          f"load average {os.getloadavg()[0]:.1f} at start (shared: timings are noisy); "
-          f"duckdb {duckdb.__version__}, polars {polars.__version__}, pyarrow {pa.__version__}")
+    print(machine_line({"duckdb": duckdb.__version__, "polars": polars.__version__,
+                        "pyarrow": pa.__version__}))
     print(f"best of {args.repeat} runs per contender (interleaved); a run is stopped after "
           f"{args.timeout:.0f} s or at {args.max_memory_gib:.0f} GiB resident memory")
     max_bytes = int(args.max_memory_gib * 2**30)

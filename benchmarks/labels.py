@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -156,22 +155,6 @@ def _accuracy_of(agg: object, y: np.ndarray) -> float:
     return accuracy(pred, y)
 
 
-def ensure_peer_venv() -> Path | None:
-    python = VENV / "bin" / "python"
-    if python.exists():
-        return python
-    print(f"creating {VENV} from {REQUIREMENTS.name} (first run only) ...", flush=True)
-    try:
-        subprocess.run([sys.executable if sys.base_prefix == sys.prefix else "python3", "-m",
-                        "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r",
-                        str(REQUIREMENTS)], check=True)
-    except (subprocess.CalledProcessError, OSError) as exc:
-        print(f"could not install the peers ({exc}); comparing winnow only", flush=True)
-        return None
-    return python
-
-
 # ---------------------------------------------------------------------------- winnow
 def run_winnow(data: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int]]
                ) -> list[dict[str, object]]:
@@ -222,7 +205,9 @@ def main() -> None:
 
     results = run_winnow({"synthetic": (L_syn, L_syn, syn["y"], 3),  # type: ignore[dict-item]
                           "tennis": (L_train, L_dev, Y_dev, 2)})
-    python = ensure_peer_venv()
+    from harness import ensure_peer_venv  # the driver's import: the -P worker never needs it
+
+    python = ensure_peer_venv(VENV, REQUIREMENTS, without="comparing winnow only")
     if python is not None:
         # -P: do not put benchmarks/ on sys.path, where profile.py would shadow the stdlib
         # module that torch imports.

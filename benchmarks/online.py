@@ -265,27 +265,13 @@ def child(name: str, path: Path, batch: int, out: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- driver
-def peer_python() -> Path | None:
-    """The Python of the Bytewax venv, created on first use (None if it cannot be)."""
-    python = VENV / "bin" / "python"
-    if python.exists():
-        return python
-    print(f"creating {VENV} from {REQUIREMENTS.name} (first run only) ...", flush=True)
-    try:
-        subprocess.run(["python3", "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r",
-                        str(REQUIREMENTS)], check=True)
-    except (subprocess.CalledProcessError, OSError) as exc:
-        print(f"could not install Bytewax ({exc}); skipping it", flush=True)
-        return None
-    return python
-
-
 def _run(name: str, path: Path, batch: int) -> dict[str, Any]:
     python: Path | str = sys.executable
     env = dict(os.environ)
     if name == "bytewax_count":
-        peer = peer_python()
+        from harness import ensure_peer_venv
+
+        peer = ensure_peer_venv(VENV, REQUIREMENTS, without="skipping Bytewax")
         if peer is None:
             return {"error": "Bytewax venv unavailable"}
         python = peer

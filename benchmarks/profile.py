@@ -156,21 +156,6 @@ def worker(tool: str, path: Path) -> dict[str, object]:
     raise SystemExit(f"unknown tool {tool}")
 
 
-def ensure_peer_venv() -> Path | None:
-    python = VENV / "bin" / "python"
-    if python.exists():
-        return python
-    print(f"creating {VENV} from {REQUIREMENTS.name} (first run only) ...", flush=True)
-    try:
-        subprocess.run(["python3", "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r",
-                        str(REQUIREMENTS)], check=True)
-    except (subprocess.CalledProcessError, OSError) as exc:
-        print(f"could not install the peers ({exc}); comparing winnow only", flush=True)
-        return None
-    return python
-
-
 def run(python: str, tool: str, path: Path) -> dict[str, object]:
     """Run one worker; its wall time and peak RSS come from the parent's view of the child."""
     env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="2",
@@ -222,7 +207,9 @@ def main() -> None:
     exact = exact_values(path)
     print(f"exact: mean(f0) = {exact['f0_mean']:.6f}, distinct(s1) = {exact['s1_distinct']}",
           flush=True)
-    peer = ensure_peer_venv()
+    from harness import ensure_peer_venv
+
+    peer = ensure_peer_venv(VENV, REQUIREMENTS, without="comparing winnow only")
     results = []
     for tool in args.tools.split(","):
         python = sys.executable if tool.startswith("winnow") else (str(peer) if peer else None)

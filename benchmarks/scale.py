@@ -201,12 +201,11 @@ def main() -> None:
         return
     import duckdb
     import pyspark
+    from harness import machine_line
 
     print("command: python " + " ".join(sys.argv))
-    print(f"machine: {os.cpu_count()} cores, "
-          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM, "
-          f"load average {os.getloadavg()[0]:.1f} at start (shared: timings are noisy); "
-          f"duckdb {duckdb.__version__}, pyspark {pyspark.__version__}, pyarrow {pa.__version__}")
+    print(machine_line({"duckdb": duckdb.__version__, "pyspark": pyspark.__version__,
+                        "pyarrow": pa.__version__}))
     runs: list[dict[str, Any]] = []
     for size in (int(s) for s in args.sizes.split(",")):
         data = _generate(size, args.seed)
