@@ -25,6 +25,7 @@ O(1) / O(k) / O(distinct values) for lifetime states).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections import Counter, deque
 from typing import Any
 
@@ -76,45 +77,48 @@ def _selected(v: Arr, m: Mask, a: int, b: int) -> Arr:
     return seg if mask.all() else seg[mask]
 
 
-class AggState:
+class AggState(ABC):
     """Base of every state; subclasses implement the aggregation's update rules."""
 
     __slots__ = ()
 
+    @abstractmethod
     def fresh(self) -> AggState:
         """A new, empty state of the same aggregation."""
-        raise NotImplementedError
 
+    @abstractmethod
     def add(self, t: Arr, v: Arr, m: Mask, a: int, b: int) -> None:
         """Add events ``[a, b)`` (in (time, sequence) order) at the end of the range."""
-        raise NotImplementedError
 
     def evict(self, t: Arr, v: Arr, m: Mask, a: int, b: int, bound: int) -> None:
         """Drop events ``[a, b)`` (all with time < ``bound``) from the front of the range."""
+        return  # by default nothing to do: states that need the hook override it
 
+    @abstractmethod
     def reset(self) -> None:
         """Forget every event (the range becomes empty)."""
-        raise NotImplementedError
 
     def settle(self, t: Arr, v: Arr, m: Mask, lo: int, hi: int) -> None:
         """Hook called after an update, with the state's range ``[lo, hi)``."""
+        return  # by default nothing to do: states that need the hook override it
 
     def compacted(self, t: Arr, v: Arr, m: Mask, a: int, b: int) -> None:
         """Events ``[a, b)`` leave the buffer for good (lifetime carries keep what they need)."""
+        return  # by default nothing to do: states that need the hook override it
 
+    @abstractmethod
     def value(
         self, t: Arr, v: Arr, m: Mask, lo: int, hi: int, qlo: int, qhi: int, qlo_time: int
     ) -> Any:
         """The aggregation over ``[qlo, qhi)`` (times >= ``qlo_time``), state range ``[lo, hi)``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def to_json(self) -> Any:
         """The state as a JSON-able object."""
-        raise NotImplementedError
 
+    @abstractmethod
     def load_json(self, data: Any) -> None:
         """Restore the state written by :meth:`to_json`."""
-        raise NotImplementedError
 
 
 class _CountState(AggState):
