@@ -163,11 +163,7 @@ def _engine(
 
 
 def _internal_spine(spine: pa.Table, plan: Plan, time: str) -> pa.Table:
-    column = spine[time]
-    if pa.types.is_timestamp(column.type) and column.type.unit == "ns":
-        # nanoseconds are truncated to microseconds, as event times are (docs/semantics.md)
-        column = pc.cast(column, pa.timestamp("us", tz=column.type.tz), safe=False)
-    micros = to_utc(column, name=time).cast(pa.int64())
+    micros = to_utc(spine[time], name=time).cast(pa.int64())  # ns truncated, as events are
     nulls = micros.null_count
     if nulls:
         first = int(pc.index(pc.is_null(micros), True).as_py())

@@ -24,6 +24,7 @@ from winnow.etl.report import ExtractReport, LoadReport, PipelineReport, StepRep
 from winnow.etl.sinks import Sink
 from winnow.etl.sources import Source, as_source
 from winnow.etl.steps import SEQ, Step
+from winnow.timestamps import to_utc
 
 __all__ = ["Pipeline", "ProgressCallback"]
 
@@ -48,11 +49,7 @@ def _utc_times(table: pa.Table) -> pa.Table:
     for i, field in enumerate(table.schema):
         typ = field.type
         if pa.types.is_timestamp(typ) and (typ.tz is None or typ.tz != "UTC" or typ.unit != "us"):
-            column = table.column(i)
-            if typ.tz is None:
-                column = column.cast(pa.timestamp(typ.unit, tz="UTC"))
-            utc = column.cast(pa.timestamp("us", tz="UTC"), safe=False)  # ns -> us truncates
-            table = table.set_column(i, field.name, utc)
+            table = table.set_column(i, field.name, to_utc(table.column(i), name=field.name))
     return table
 
 

@@ -31,7 +31,7 @@ from winnow.errors import (
 )
 from winnow.io.atomic import atomic_path
 from winnow.io.schema import DEFAULT_NULL_VALUES
-from winnow.timestamps import TIMESTAMP
+from winnow.timestamps import TIMESTAMP, to_utc
 
 __all__ = [
     "FORMATS",
@@ -203,22 +203,17 @@ def _write_avro(table: pa.Table, path: Path, compression: str | None) -> None:
     # timestamps go in as integer microseconds (exact, and faster than datetime objects)
     for i, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type):
-            micros = pc.cast(field_to_utc(table.column(i)), pa.int64())
+            micros = pc.cast(to_utc(table.column(i), name=field.name), pa.int64())
             table = table.set_column(i, field.name, micros)
     with open(path, "wb") as handle:
         fastavro.writer(handle, schema, table.to_pylist(), codec=codec)
-
-
-def field_to_utc(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Return a timestamp column as ``timestamp[us, tz=UTC]`` (naive = UTC; ns truncated)."""
-    return column if column.type == TIMESTAMP else pc.cast(column, TIMESTAMP, safe=False)
 
 
 def normalise_times(table: pa.Table) -> pa.Table:
     """Cast every timestamp column to ``timestamp[us, tz=UTC]`` (DESIGN: naive times are UTC)."""
     for i, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type) and field.type != TIMESTAMP:
-            table = table.set_column(i, field.name, field_to_utc(table.column(i)))
+            table = table.set_column(i, field.name, to_utc(table.column(i), name=field.name))
     return table
 
 
