@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from winnow._spec import check_keys
 from winnow.errors import DefinitionError, SourceError
 from winnow.etl.pipeline import Pipeline
 from winnow.etl.sinks import DuckDBSink, ParquetSink, Sink
@@ -56,15 +57,6 @@ __all__ = [
     "sink_from_dict",
     "source_from_dict",
 ]
-
-
-def _keys(spec: Mapping[str, Any], allowed: Sequence[str], *, where: str) -> None:
-    unknown = [k for k in spec if k not in allowed]
-    if unknown:
-        raise DefinitionError(
-            f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
-            f"allowed: {', '.join(allowed)}"
-        )
 
 
 def _mapping(value: Any, *, where: str, example: str) -> Mapping[str, Any]:
@@ -94,7 +86,7 @@ def source_from_dict(spec: Any, *, base_dir: Path, where: str) -> Source:
     """``{file: path, ...}`` or ``{postgres: {dsn|dsn_env, table|query, params, columns}}``."""
     spec = _mapping(spec, where=where, example="{file: data.csv} or {postgres: {dsn: ..., ...}}")
     if "file" in spec:
-        _keys(spec, ["file", "schema", "columns", "format", "trusted"], where=where)
+        check_keys(spec, ["file", "schema", "columns", "format", "trusted"], where=where)
         columns = spec.get("columns")
         schema = spec.get("schema")
         if schema is not None and not isinstance(schema, Mapping):
@@ -107,10 +99,10 @@ def source_from_dict(spec: Any, *, base_dir: Path, where: str) -> Source:
             trusted=bool(spec.get("trusted", False)),
         )
     if "postgres" in spec:
-        _keys(spec, ["postgres"], where=where)
+        check_keys(spec, ["postgres"], where=where)
         pg = _mapping(spec["postgres"], where=f"{where} postgres", example="{dsn: ..., table: t}")
         allowed = ["dsn", "dsn_env", "table", "query", "params", "columns"]
-        _keys(pg, allowed, where=f"{where} postgres")
+        check_keys(pg, allowed, where=f"{where} postgres")
         if ("dsn" in pg) == ("dsn_env" in pg):
             raise DefinitionError(
                 f"{where} postgres: give exactly one of dsn: (a connection string) or dsn_env: "
@@ -150,7 +142,7 @@ def _select(value: Any, base_dir: Path, where: str) -> Step:
 
 def _dedupe(value: Any, base_dir: Path, where: str) -> Step:
     spec = _mapping(value, where=where, example="{keys: [id], latest_by: updated_at}")
-    _keys(spec, ["keys", "latest_by"], where=where)
+    check_keys(spec, ["keys", "latest_by"], where=where)
     if "keys" not in spec:
         raise DefinitionError(f"{where}: needs keys: (the column(s) identifying a record)")
     latest = spec.get("latest_by")
@@ -166,7 +158,7 @@ def _join(value: Any, base_dir: Path, where: str) -> Step:
     if True in raw:
         # YAML 1.1 (PyYAML) reads a bare `on:` key as the boolean true
         spec = {("on" if k is True else k): v for k, v in raw.items()}
-    _keys(spec, ["source", "on", "how", "suffix"], where=where)
+    check_keys(spec, ["source", "on", "how", "suffix"], where=where)
     for required in ("source", "on"):
         if required not in spec:
             raise DefinitionError(f"{where}: needs {required}:")
@@ -184,7 +176,7 @@ def _join(value: Any, base_dir: Path, where: str) -> Step:
 
 def _aggregate(value: Any, base_dir: Path, where: str) -> Step:
     spec = _mapping(value, where=where, example="{by: [k], aggregates: {n: 'count(*)'}}")
-    _keys(spec, ["by", "aggregates"], where=where)
+    check_keys(spec, ["by", "aggregates"], where=where)
     if "aggregates" not in spec:
         raise DefinitionError(f"{where}: needs aggregates: {{name: 'sum(x)', ...}}")
     by = spec.get("by", [])
@@ -205,7 +197,7 @@ def _validate(value: Any, base_dir: Path, where: str) -> Step:
         value = {"file": value}
     spec = _mapping(value, where=where, example="{file: orders.expect.yaml} or an inline suite")
     if "file" in spec:
-        _keys(spec, ["file", "on_fail"], where=where)
+        check_keys(spec, ["file", "on_fail"], where=where)
         suite = load_expectations(_path(spec["file"], base_dir, where=f"{where} file"))
         return Validate(suite, on_fail=spec.get("on_fail"))
     return Validate(suite_from_dict(dict(spec), base_dir=base_dir, where=where))
@@ -242,7 +234,9 @@ def sink_from_dict(spec: Any, *, base_dir: Path) -> Sink:
         spec, where="load", example="{parquet: out/dir} or {duckdb: x.duckdb, table: t}"
     )
     if "parquet" in spec:
-        _keys(spec, ["parquet", "overwrite", "partition_by", "max_rows_per_file"], where="load")
+        check_keys(
+            spec, ["parquet", "overwrite", "partition_by", "max_rows_per_file"], where="load"
+        )
         partition = spec.get("partition_by")
         return ParquetSink(
             _path(spec["parquet"], base_dir, where="load parquet"),
@@ -253,7 +247,7 @@ def sink_from_dict(spec: Any, *, base_dir: Path) -> Sink:
             max_rows_per_file=int(spec.get("max_rows_per_file", 1_000_000)),
         )
     if "duckdb" in spec:
-        _keys(spec, ["duckdb", "table", "mode"], where="load")
+        check_keys(spec, ["duckdb", "table", "mode"], where="load")
         if "table" not in spec:
             raise DefinitionError("load duckdb: needs table: (the table name in the database)")
         return DuckDBSink(
@@ -270,7 +264,7 @@ def sink_from_dict(spec: Any, *, base_dir: Path) -> Sink:
 def pipeline_from_dict(spec: Mapping[str, Any], *, base_dir: Path) -> Pipeline:
     """Build a :class:`Pipeline` from the mapping form of a pipeline file."""
     spec = _mapping(spec, where="pipeline", example="{extract: ..., steps: [...], load: ...}")
-    _keys(spec, ["name", "extract", "steps", "load"], where="pipeline")
+    check_keys(spec, ["name", "extract", "steps", "load"], where="pipeline")
     if "extract" not in spec:
         raise DefinitionError("pipeline: needs extract: (e.g. extract: {file: data.csv})")
     raw_steps = spec.get("steps") or []

@@ -33,6 +33,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from winnow._spec import check_keys
 from winnow.errors import DefinitionError, SourceError
 from winnow.validation.column_checks import (
     ColumnType,
@@ -42,7 +43,7 @@ from winnow.validation.column_checks import (
     MatchesRegex,
     NotNull,
 )
-from winnow.validation.expectation import ON_FAIL, Expectation, check_mapping
+from winnow.validation.expectation import ON_FAIL, Expectation
 from winnow.validation.key_checks import References, Unique
 from winnow.validation.suite import ExpectationSuite
 
@@ -93,7 +94,7 @@ def _columns(spec: Mapping[str, Any], *, where: str, example: str) -> Any:
 def _column_type(value: Any, base_dir: Path, where: str) -> Expectation:
     ex = "{column: amount, type: float}"
     spec = _spec(value, kind="column_type", where=where, short=None, example=ex)
-    check_mapping(spec, ["column", "type", *_COMMON], where=where)
+    check_keys(spec, ["column", "type", *_COMMON], where=where)
     return ColumnType(
         _column(spec, where=where, example=ex),
         _require(spec, "type", where=where, example=ex),
@@ -104,7 +105,7 @@ def _column_type(value: Any, base_dir: Path, where: str) -> Expectation:
 def _not_null(value: Any, base_dir: Path, where: str) -> Expectation:
     ex = "{column: id} or just the column name"
     spec = _spec(value, kind="not_null", where=where, short="column", example=ex)
-    check_mapping(spec, ["column", "max_null_rate", *_COMMON], where=where)
+    check_keys(spec, ["column", "max_null_rate", *_COMMON], where=where)
     return NotNull(
         _column(spec, where=where, example=ex),
         max_null_rate=spec.get("max_null_rate", 0.0),
@@ -115,7 +116,7 @@ def _not_null(value: Any, base_dir: Path, where: str) -> Expectation:
 def _unique(value: Any, base_dir: Path, where: str) -> Expectation:
     ex = "[order_id] or {columns: [day, flight]}"
     spec = _spec(value, kind="unique", where=where, short="columns", example=ex)
-    check_mapping(spec, ["column", "columns", *_COMMON], where=where)
+    check_keys(spec, ["column", "columns", *_COMMON], where=where)
     return Unique(_columns(spec, where=where, example=ex), **_common(spec))
 
 
@@ -123,7 +124,7 @@ def _in_range(value: Any, base_dir: Path, where: str) -> Expectation:
     ex = "{column: amount, min: 0, max: 1000}"
     spec = _spec(value, kind="in_range", where=where, short=None, example=ex)
     allowed = ["column", "min", "max", "min_inclusive", "max_inclusive", *_COMMON]
-    check_mapping(spec, allowed, where=where)
+    check_keys(spec, allowed, where=where)
     return InRange(
         _column(spec, where=where, example=ex),
         min=spec.get("min"),
@@ -137,7 +138,7 @@ def _in_range(value: Any, base_dir: Path, where: str) -> Expectation:
 def _in_set(value: Any, base_dir: Path, where: str) -> Expectation:
     ex = "{column: origin, values: [EWR, JFK, LGA]}"
     spec = _spec(value, kind="in_set", where=where, short=None, example=ex)
-    check_mapping(spec, ["column", "values", *_COMMON], where=where)
+    check_keys(spec, ["column", "values", *_COMMON], where=where)
     values = _require(spec, "values", where=where, example=ex)
     if not isinstance(values, list):
         raise DefinitionError(f"{where}: values must be a list, found {values!r}; e.g. {ex}")
@@ -147,7 +148,7 @@ def _in_set(value: Any, base_dir: Path, where: str) -> Expectation:
 def _matches_regex(value: Any, base_dir: Path, where: str) -> Expectation:
     ex = '{column: tailnum, pattern: "N[0-9A-Z]+"}'
     spec = _spec(value, kind="matches_regex", where=where, short=None, example=ex)
-    check_mapping(spec, ["column", "pattern", *_COMMON], where=where)
+    check_keys(spec, ["column", "pattern", *_COMMON], where=where)
     return MatchesRegex(
         _column(spec, where=where, example=ex),
         _require(spec, "pattern", where=where, example=ex),
@@ -158,7 +159,7 @@ def _matches_regex(value: Any, base_dir: Path, where: str) -> Expectation:
 def _length(value: Any, base_dir: Path, where: str) -> Expectation:
     ex = "{column: carrier, min: 2, max: 2}"
     spec = _spec(value, kind="length", where=where, short=None, example=ex)
-    check_mapping(spec, ["column", "min", "max", *_COMMON], where=where)
+    check_keys(spec, ["column", "min", "max", *_COMMON], where=where)
     return Length(
         _column(spec, where=where, example=ex),
         min=spec.get("min"),
@@ -170,7 +171,7 @@ def _length(value: Any, base_dir: Path, where: str) -> Expectation:
 def _row_count(value: Any, base_dir: Path, where: str) -> Expectation:
     ex = "{min: 1, max: 1000000}"
     spec = _spec(value, kind="row_count", where=where, short=None, example=ex)
-    check_mapping(spec, ["min", "max", *_COMMON], where=where)
+    check_keys(spec, ["min", "max", *_COMMON], where=where)
     from winnow.validation.table_checks import RowCount
 
     return RowCount(min=spec.get("min"), max=spec.get("max"), **_common(spec))
@@ -179,7 +180,7 @@ def _row_count(value: Any, base_dir: Path, where: str) -> Expectation:
 def _freshness(value: Any, base_dir: Path, where: str) -> Expectation:
     ex = "{column: updated_at, max_age: 1d}"
     spec = _spec(value, kind="freshness", where=where, short=None, example=ex)
-    check_mapping(spec, ["column", "max_age", *_COMMON], where=where)
+    check_keys(spec, ["column", "max_age", *_COMMON], where=where)
     from winnow.validation.table_checks import Freshness
 
     max_age = _require(spec, "max_age", where=where, example=ex)
@@ -192,7 +193,7 @@ def _references(value: Any, base_dir: Path, where: str) -> Expectation:
     ex = "{column: carrier, file: airlines.csv, table_column: carrier}"
     spec = _spec(value, kind="references", where=where, short=None, example=ex)
     allowed = ["column", "columns", "file", "table", "table_column", "table_columns", *_COMMON]
-    check_mapping(spec, allowed, where=where)
+    check_keys(spec, allowed, where=where)
     if ("file" in spec) == ("table" in spec):
         raise DefinitionError(
             f"{where}: give exactly one of file: (a path, relative to the suite file) or "

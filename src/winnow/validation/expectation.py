@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal
@@ -264,14 +264,6 @@ def json_value(value: Any) -> object:
         return str(value)
 
 
-def check_mapping(spec: Mapping[str, object], allowed: Sequence[str], *, where: str) -> None:
-    """Raise naming unknown keys of a spec."""
-    unknown = [k for k in spec if k not in allowed]
-    if unknown:
-        raise DefinitionError(
-            f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; allowed: "
-            f"{', '.join(allowed)}"
-        )
 
 
 def bounds_text(
